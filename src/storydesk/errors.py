@@ -1,0 +1,74 @@
+"""The storydesk exception tree.
+
+Every error storydesk raises on purpose derives from :class:`StorydeskError`, so a
+caller can catch one class. The tree is small and documented::
+
+    StorydeskError
+    ├── ConfigError            bad option, unknown stage, missing optional extra
+    ├── InputError             an input cannot be read as an article at all
+    │   └── RejectedInput      one input rejected, with a machine-readable reason code
+    ├── StoreError             the store cannot be opened, migrated or written
+    │   └── SchemaVersionError the database was written by a newer storydesk
+    ├── PipelineError          stages do not fit together, or a stage failed
+    │   └── MissingInputError  a stage needs records that no earlier stage produced
+    ├── ModelError             an offline model or its files are not installed
+    └── EvalError              an evaluation data set is missing or malformed
+
+A dropped article is never silent: ingest turns a :class:`RejectedInput` into a
+stored :class:`~storydesk.models.Rejection` with its reason.
+"""
+
+from __future__ import annotations
+
+
+class StorydeskError(Exception):
+    """Base class of every error storydesk raises on purpose."""
+
+
+class ConfigError(StorydeskError):
+    """A configuration value, option or optional dependency is wrong or missing."""
+
+
+class InputError(StorydeskError):
+    """An input cannot be read."""
+
+
+class RejectedInput(InputError):
+    """One input item was rejected.
+
+    Attributes:
+        source: The file path or source id of the rejected item.
+        code: A short machine-readable reason (``binary``, ``empty``, ``encoding``,
+            ``json``, ``too_large``, ``no_text``, ``html``, ``feed``, ``date``, ``fields``).
+        reason: A human-readable explanation.
+    """
+
+    def __init__(self, source: str, code: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.code = code
+        self.reason = reason
+
+
+class StoreError(StorydeskError):
+    """The store cannot be opened, migrated or written."""
+
+
+class SchemaVersionError(StoreError):
+    """The database schema is newer than this version of storydesk understands."""
+
+
+class PipelineError(StorydeskError):
+    """The pipeline is misconfigured or a stage failed."""
+
+
+class MissingInputError(PipelineError):
+    """A stage requires records that no earlier stage (or the store) provides."""
+
+
+class ModelError(StorydeskError):
+    """An offline model, or one of its files, is not installed."""
+
+
+class EvalError(StorydeskError):
+    """An evaluation data set is missing or malformed."""
