@@ -33,6 +33,10 @@ _RELATIVE_PRONOUNS = frozenset({"who", "which", "that", "whom"})
 # the cue far more often than not.
 _CUE_LEFT_DEPS = frozenset({"aux", "auxpass", "neg", "advmod"})
 _MAX_UP = 3
+# Nouns of the medium a statement was made in; "in a <noun>" joins the cue.
+_MEDIUM_NOUNS = frozenset(
+    {"statement", "interview", "email", "e-mail", "letter", "post", "tweet", "release", "message", "speech"}
+)
 
 
 @dataclass
@@ -142,6 +146,17 @@ def _cue_tokens(head: Token, content_prep: Token | None) -> tuple[int, int]:
             last = c.i
     if content_prep is not None and content_prep.i == last + 1:
         last = content_prep.i
+    for c in head.rights:
+        if c.i != last + 1:
+            continue
+        if c.dep_ in ("npadvmod", "advmod") and c.n_rights == 0 and c.n_lefts == 0 and c.is_alpha:
+            # "said Sunday", "said recently": annotators keep the time word in the cue.
+            last = c.i
+        elif c.dep_ == "prep" and c.lower_ == "in":
+            obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+            if obj is not None and obj.lemma_.lower() in _MEDIUM_NOUNS:
+                # "said in a statement", "wrote in an email".
+                last = obj.right_edge.i
     if last + 1 < len(doc) and doc[last + 1].text == ":":
         last += 1
     return first, last
