@@ -25,10 +25,30 @@ VERSION = "clean-1"
 # --------------------------------------------------------------------------- patterns
 
 _MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _MONTH_RE = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -272,8 +292,7 @@ def _clean_paragraph(para: str, index: int, stripped: list[StrippedLine]) -> str
     if _TIMESTAMP_JUNK.match(para):
         stripped.append(StrippedLine(para, "timestamp", index))
         return None
-    m = _AGENCY_SIGNOFF.match(para)
-    if m and len(para.split()) <= 4:
+    if _AGENCY_SIGNOFF.match(para) and len(para.split()) <= 4:
         stripped.append(StrippedLine(para, "relay_credit", index))
         return None
     # Inline furniture inside an otherwise good paragraph.
@@ -325,9 +344,7 @@ def _parse_full_date(m: re.Match[str]) -> dt.date | None:
         return None
 
 
-def infer_published(
-    text: str, title: str | None, stripped: list[StrippedLine]
-) -> tuple[dt.date | None, str]:
+def infer_published(text: str, title: str | None, stripped: list[StrippedLine]) -> tuple[dt.date | None, str]:
     """Infer a publication date from the article's own words.
 
     Evidence, strongest first: a byline or read-time stamp ("14 Aug 2023, 06:50 AM
@@ -347,9 +364,7 @@ def infer_published(
                 if d:
                     return d, f"inferred: byline stamp '{s.text}'"
     corpus = "\n".join([title or "", text] + [s.text for s in stripped])
-    report_days = {
-        _WEEKDAYS.index((m.group("wd") or m.group("wd2")).lower()) for m in _REPORT_WEEKDAY.finditer(corpus)
-    }
+    report_days = {_WEEKDAYS.index((m.group("wd") or m.group("wd2")).lower()) for m in _REPORT_WEEKDAY.finditer(corpus)}
     candidates: dict[dt.date, int] = {}
     for m in _FULL_DATE.finditer(corpus):
         d = _parse_full_date(m)

@@ -146,8 +146,11 @@ class EventsStage:
             else:
                 best, best_score = None, cfg.event_threshold
                 for c in clusters.values():
-                    if art.published and c.last and c.first and (
-                        art.published - c.last > window or c.first - art.published > window
+                    if (
+                        art.published
+                        and c.last
+                        and c.first
+                        and (art.published - c.last > window or c.first - art.published > window)
                     ):
                         continue
                     score = float(np.dot(v, c.centroid)) + ENTITY_WEIGHT * _overlap(sal, c.entities)
@@ -201,13 +204,14 @@ class StorylinesStage:
         events = store.events()
         vectors = store.get_vectors(VECTOR_KIND, ctx.embedder.model_id)
         arts = {a.id: a for a in store.articles()}
-        cents, spans = [], []
+        cents: list[np.ndarray] = []
+        spans: list[tuple[dt.date, dt.date] | None] = []
         for ev in events:
             vs = [vectors[a] for a in ev.articles if a in vectors]
             m = np.sum(vs, axis=0) if vs else np.zeros(ctx.embedder.dim, dtype=np.float32)
-            n = np.linalg.norm(m)
-            cents.append(m / n if n else m)
-            days = [arts[a].published for a in ev.articles if a in arts and arts[a].published]
+            norm = float(np.linalg.norm(m))
+            cents.append(m / norm if norm else m)
+            days = [d for a in ev.articles if a in arts and (d := arts[a].published) is not None]
             spans.append((min(days), max(days)) if days else None)
         n = len(events)
         parent = list(range(n))

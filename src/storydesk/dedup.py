@@ -91,7 +91,9 @@ class DedupStage:
                     original = originals.get(best) or best
                     found += 1
                 store.put_record(
-                    KIND, art.id, VERSION,
+                    KIND,
+                    art.id,
+                    VERSION,
                     {"duplicate_of": original, "similarity": round(best_sim, 4), "signature": _encode(m)},
                 )
                 sigs[art.id] = m

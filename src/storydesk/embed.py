@@ -16,6 +16,7 @@ All return L2-normalised float32 rows, so a dot product is a cosine.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Sequence
@@ -73,7 +74,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             toks = [w for w in re.findall(r"[a-z0-9]+", t.lower()) if len(w) > 2 and w not in _STOP]
-            feats = toks + [a + "_" + b for a, b in zip(toks, toks[1:], strict=False)]
+            feats = toks + [a + "_" + b for a, b in itertools.pairwise(toks)]
             for f in feats:
                 j, s = self._slot(f)
                 out[i, j] += s
@@ -81,9 +82,62 @@ class HashingEmbedder:
 
 
 _STOP = frozenset(
-    "the and for that with from this have has had was were are its his her their they them will would "
-    "said says also been into than then over after before about which while when where who what not "
-    "but can could more most other some such only just any all one two new".split()
+    [
+        "the",
+        "and",
+        "for",
+        "that",
+        "with",
+        "from",
+        "this",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "are",
+        "its",
+        "his",
+        "her",
+        "their",
+        "they",
+        "them",
+        "will",
+        "would",
+        "said",
+        "says",
+        "also",
+        "been",
+        "into",
+        "than",
+        "then",
+        "over",
+        "after",
+        "before",
+        "about",
+        "which",
+        "while",
+        "when",
+        "where",
+        "who",
+        "what",
+        "not",
+        "but",
+        "can",
+        "could",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "only",
+        "just",
+        "any",
+        "all",
+        "one",
+        "two",
+        "new",
+    ]
 )
 
 
@@ -174,6 +228,27 @@ class TorchMiniLM:
         """Embed texts."""
         v = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
         return np.asarray(v, dtype=np.float32)
+
+
+SENTENCE_VECTORS = "sentence"
+
+
+def sentence_vectors(store: Any, embedder: Embedder, sentences: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Embeddings of sentences, cached in the store under keys ``"<article>:<index>"``.
+
+    Args:
+        store: A :class:`~storydesk.store.base.Store`.
+        embedder: The embedder whose vectors are wanted.
+        sentences: :class:`~storydesk.models.Sentence` records.
+    """
+    keys = {f"{s.article_id}:{s.index}": s.text for s in sentences}
+    have = store.get_vectors(SENTENCE_VECTORS, embedder.model_id, keys.keys())
+    missing = [k for k in keys if k not in have]
+    if missing:
+        new = dict(zip(missing, embedder.encode([keys[k] for k in missing]), strict=True))
+        store.put_vectors(SENTENCE_VECTORS, embedder.model_id, new)
+        have.update(new)
+    return have
 
 
 EMBEDDERS = {"minilm": OnnxMiniLM, "minilm-torch": TorchMiniLM, "hashing": HashingEmbedder}

@@ -166,7 +166,7 @@ def _is_acronym_of(short: str, long_form: str) -> bool:
     """True when ``short`` abbreviates ``long_form`` (initials, possibly trimmed at the front)."""
     ini = _initials(long_form)
     s = short.upper()
-    return len(s) >= 2 and (ini == s or ini.endswith(s) or s in ini and len(s) >= 3)
+    return len(s) >= 2 and (ini == s or ini.endswith(s) or (s in ini and len(s) >= 3))
 
 
 class EntitiesStage:
@@ -228,12 +228,14 @@ class EntityIndex:
                 key = name_key(m.text)
                 if not key:
                     continue
-                g = groups.setdefault(
-                    (_coarse(m.type), key), {"forms": Counter(), "docs": set(), "types": Counter()}
+                grp = groups.setdefault(
+                    (_coarse(m.type), key),
+                    {"forms": Counter(), "docs": set(), "types": Counter(), "form_docs": defaultdict(set)},
                 )
-                g["forms"][m.text] += 1
-                g["docs"].add(aid)
-                g["types"][m.type] += 1
+                grp["forms"][m.text] += 1
+                grp["docs"].add(aid)
+                grp["form_docs"][m.text].add(aid)
+                grp["types"][m.type] += 1
         parent: dict[tuple[str, str], tuple[str, str]] = {g: g for g in groups}
 
         def find(x: tuple[str, str]) -> tuple[str, str]:
@@ -272,12 +274,14 @@ class EntityIndex:
         # Short forms of organisation names: "Yonhap" for "Yonhap News Agency".
         for g in orgs:
             toks = g[1].split()
-            for m in multi:
-                mt = m[1].split()
-                if len(mt) > len(toks) and mt[: len(toks)] == toks and _GENERIC_ORG_TAIL.search(
-                    max(groups[m]["forms"], key=groups[m]["forms"].get)
+            for longer in multi:
+                mt = longer[1].split()
+                if (
+                    len(mt) > len(toks)
+                    and mt[: len(toks)] == toks
+                    and _GENERIC_ORG_TAIL.search(max(groups[longer]["forms"], key=groups[longer]["forms"].get))
                 ):
-                    union(g, m)
+                    union(g, longer)
         # Surnames and family names: "Kim" -> "Kim Jong Un", "Shoigu" -> "Sergei Shoigu".
         persons = [g for g in groups if g[0] == "PERSON"]
         full = [g for g in persons if len(g[1].split()) > 1]
@@ -300,7 +304,7 @@ class EntityIndex:
         self._lookup: dict[tuple[str, str], Entity] = {}
         self._by_key: dict[str, list[Entity]] = defaultdict(list)
         self.doc_freq: dict[str, int] = {}
-        for root, gs in members.items():
+        for _root, gs in members.items():
             ent = self._make_entity(gs, groups, definitions)
             docs = set().union(*(groups[g]["docs"] for g in gs))
             self.doc_freq[ent.id] = len(docs)
@@ -316,9 +320,9 @@ class EntityIndex:
         by_id = {e.id: e for e in self.entities}
         for rec in records.values():
             for desc, name in rec.descriptions:
-                ent = self.lookup(name, "PERSON")
-                if ent is not None:
-                    votes[_desc_key(desc)][ent.id] += 1
+                person = self.lookup(name, "PERSON")
+                if person is not None:
+                    votes[_desc_key(desc)][person.id] += 1
         for dk, c in votes.items():
             (eid, n), *rest = c.most_common()
             if not rest or n > rest[0][1]:
@@ -335,7 +339,9 @@ class EntityIndex:
 
     @staticmethod
     def _make_entity(
-        gs: list[tuple[str, str]], groups: dict[tuple[str, str], dict[str, Any]], definitions: set[tuple[str, str]]
+        gs: list[tuple[str, str]],
+        groups: dict[tuple[str, str], dict[str, Any]],
+        definitions: set[tuple[str, str]],
     ) -> Entity:
         """Choose the canonical name, type, aliases and short form of merged groups."""
         forms: Counter[str] = Counter()
@@ -344,8 +350,8 @@ class EntityIndex:
         for g in gs:
             forms.update(groups[g]["forms"])
             types.update(groups[g]["types"])
-            for f in groups[g]["forms"]:
-                docs_of[f] |= groups[g]["docs"]
+            for f, d in groups[g]["form_docs"].items():
+                docs_of[f] |= d
         etype = types.most_common(1)[0][0]
         if "EVENT" in types and types["EVENT"] * 3 >= sum(types.values()):
             etype = "EVENT"
@@ -360,8 +366,8 @@ class EntityIndex:
         name = max(forms, key=rank)
         aliases = set(forms)
         tail = _GENERIC_ORG_TAIL.search(name) if etype == "ORG" else None
-        if tail and name[: tail.start()].strip():
-            aliases.add(name[: tail.start()].strip())
+        if tail and len(name[: tail.start()].split()) == 1:
+            aliases.add(name[: tail.start()].strip())  # "Yonhap" for "Yonhap News Agency"
         singles = [f for f in forms if len(f.split()) == 1 and f != name]
         if etype == "PERSON" and len(name.split()) > 1:
             last = name.split()[-1]

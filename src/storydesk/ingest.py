@@ -283,8 +283,13 @@ def _read_text(data: bytes, source: str, encoding: str | None) -> RawItem:
     if not re.search(r"[^\W\d_]{2}", text):
         raise RejectedInput(source, "no_text", "no article text (no words found)")
     return RawItem(
-        source=source, key=source, format="text", raw_sha256=sha256_bytes(data), text=text,
-        published=published, published_source=published_source,
+        source=source,
+        key=source,
+        format="text",
+        raw_sha256=sha256_bytes(data),
+        text=text,
+        published=published,
+        published_source=published_source,
     )
 
 
@@ -410,10 +415,16 @@ def _read_html(data: bytes, source: str, encoding: str | None) -> RawItem:
         except RejectedInput:
             published = None  # a page's guessed date is a hint, not a claim worth refusing the page for
     return RawItem(
-        source=source, key=meta.get("url") or source, format="html", raw_sha256=sha256_bytes(data),
-        text=text.replace("\n", "\n\n"), title=meta.get("title") or None,
-        outlet=meta.get("sitename") or None, published=published,
-        published_source="metadata" if published else "unknown", url=meta.get("url") or None,
+        source=source,
+        key=meta.get("url") or source,
+        format="html",
+        raw_sha256=sha256_bytes(data),
+        text=text.replace("\n", "\n\n"),
+        title=meta.get("title") or None,
+        outlet=meta.get("sitename") or None,
+        published=published,
+        published_source="metadata" if published else "unknown",
+        url=meta.get("url") or None,
         detect_title=False,
     )
 
@@ -465,9 +476,16 @@ def _read_feed(data: bytes, source: str) -> Iterator[RawItem | RejectedInput]:
                 check_date(published, src)
             raw = json.dumps({"t": title, "b": body, "l": e.get("link")}).encode()
             yield RawItem(
-                source=e.get("link") or src, key=e.get("id") or e.get("link") or src, format="feed",
-                raw_sha256=sha256_bytes(raw), text=text, title=title, outlet=outlet, published=published,
-                published_source="metadata" if published else "unknown", url=e.get("link") or None,
+                source=e.get("link") or src,
+                key=e.get("id") or e.get("link") or src,
+                format="feed",
+                raw_sha256=sha256_bytes(raw),
+                text=text,
+                title=title,
+                outlet=outlet,
+                published=published,
+                published_source="metadata" if published else "unknown",
+                url=e.get("link") or None,
                 detect_title=False,
             )
         except RejectedInput as r:

@@ -338,8 +338,8 @@ def _convert(tp: Any, value: Any) -> Any:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _convert(args[0], value) if len(args) == 1 else value
     if origin is tuple:
-        args = typing.get_args(tp)
-        inner = args[0] if args else Any
+        targs = typing.get_args(tp)
+        inner = targs[0] if targs else Any
         return tuple(_convert(inner, v) for v in value)
     if tp is dt.date:
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

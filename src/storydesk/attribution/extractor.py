@@ -486,9 +486,7 @@ class Extractor:
                 # The chain clause is not part of what was said.
                 lo, hi = _subtree_range(verb)
                 content = [
-                    f
-                    for f in content
-                    if not (ctx.doc[lo].idx <= f[0] and f[1] <= ctx.doc[hi].idx + len(ctx.doc[hi]))
+                    f for f in content if not (ctx.doc[lo].idx <= f[0] and f[1] <= ctx.doc[hi].idx + len(ctx.doc[hi]))
                 ]
         if not content and cue_rng is not None:
             content = self._adjacent_quote(ctx, cue_rng, source)
@@ -500,9 +498,7 @@ class Extractor:
             before = self._adjacent_quote(ctx, cue_rng, source, after=False)
             if before and before[0][1] <= content[0][0] and self._is_direct(ctx, content):
                 content = before + content
-        return _Draft(
-            head=head.i, cue=cue_rng, source=source, content=content, nested=nested, absorbed=absorbed
-        )
+        return _Draft(head=head.i, cue=cue_rng, source=source, content=content, nested=nested, absorbed=absorbed)
 
     @staticmethod
     def _adjacent_quote(

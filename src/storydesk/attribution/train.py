@@ -106,9 +106,7 @@ def _matrix(feats: Iterable[list[str]], vocab: dict[str, int]) -> Any:
     return csr_matrix((data, (rows, cols)), shape=(n, len(vocab)))
 
 
-def fit(
-    feats: list[list[str]], labels: list[bool], c: float, min_count: int = 2
-) -> tuple[dict[str, float], float]:
+def fit(feats: list[list[str]], labels: list[bool], c: float, min_count: int = 2) -> tuple[dict[str, float], float]:
     """Fit L2 logistic regression; returns (weights, bias)."""
     from sklearn.linear_model import LogisticRegression
 

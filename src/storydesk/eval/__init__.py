@@ -40,8 +40,7 @@ def datasets_dir() -> Path:
         if c.is_dir():
             return c.resolve()
     raise EvalError(
-        "evaluation data sets not found: put ../shared/datasets beside the checkout "
-        "or set STORYDESK_DATASETS"
+        "evaluation data sets not found: put ../shared/datasets beside the checkout or set STORYDESK_DATASETS"
     )
 
 

@@ -38,9 +38,7 @@ _METRIC_RES = {
     "value": re.compile(r"^value\s+accuracy ([\d.]+)\s+P ([\d.]+)\s+R ([\d.]+)\s+F1 ([\d.]+)", re.M),
     "type": re.compile(r"^type\s+accuracy ([\d.]+)\s+P ([\d.]+)\s+R ([\d.]+)\s+F1 ([\d.]+)", re.M),
 }
-_COUNTS_RE = re.compile(
-    r"gold TIMEX3: (\d+)\s+system TIMEX3: (\d+)\s+relaxed matches: (\d+)\s+strict matches: (\d+)"
-)
+_COUNTS_RE = re.compile(r"gold TIMEX3: (\d+)\s+system TIMEX3: (\d+)\s+relaxed matches: (\d+)\s+strict matches: (\d+)")
 
 
 def to_timeml(body: str, timexes: list[Timex]) -> str:
@@ -182,9 +180,7 @@ def command(dataset_dir: Path | None, as_json: bool, verbose: bool) -> None:
     if dataset_dir is None:
         dataset_dir = _default_dataset_dir()
         if dataset_dir is None:
-            raise click.ClickException(
-                "data set 'tempeval3' not found (set STORYDESK_DATASETS or --dataset-dir)"
-            )
+            raise click.ClickException("data set 'tempeval3' not found (set STORYDESK_DATASETS or --dataset-dir)")
     try:
         res = evaluate(dataset_dir, verbose=verbose)
     except EvalError as e:

@@ -169,9 +169,7 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     return {"p": round(100 * p, 1), "r": round(100 * r, 1), "f1": round(100 * f, 1)}
 
 
-def evaluate(
-    split: str = "dev", dataset_dir: Path | str | None = None, limit: int | None = None
-) -> dict[str, Any]:
+def evaluate(split: str = "dev", dataset_dir: Path | str | None = None, limit: int | None = None) -> dict[str, Any]:
     """Run the extractor over a PolNeAR split and score it.
 
     Args:
@@ -241,9 +239,7 @@ def command(split: str, dataset_dir: Path | None, limit: int | None, as_json: bo
         click.echo(json.dumps(res, indent=2))
         return
     click.echo(f"PolNeAR {res['split']}: {res['articles']} articles, {res['sentences']} sentences")
-    click.echo(
-        f"{'role':<8} {'exact P':>8} {'R':>6} {'F1':>6}   {'overlap P':>9} {'R':>6} {'F1':>6}   gold  pred"
-    )
+    click.echo(f"{'role':<8} {'exact P':>8} {'R':>6} {'F1':>6}   {'overlap P':>9} {'R':>6} {'F1':>6}   gold  pred")
     for role in ROLES:
         e, o, c = res["exact"][role], res["overlap"][role], res["counts"][role]
         click.echo(

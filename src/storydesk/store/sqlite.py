@@ -211,10 +211,21 @@ class SQLiteStore(Store):
                 " dateline, text, raw_sha256, extra, clean_version, ingested_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    article.id, seq, article.source, article.format, article.outlet, article.title,
-                    article.published.isoformat() if article.published else None, article.published_source,
-                    article.url, article.dateline, article.text, article.raw_sha256, json.dumps(extra),
-                    version, _now(),
+                    article.id,
+                    seq,
+                    article.source,
+                    article.format,
+                    article.outlet,
+                    article.title,
+                    article.published.isoformat() if article.published else None,
+                    article.published_source,
+                    article.url,
+                    article.dateline,
+                    article.text,
+                    article.raw_sha256,
+                    json.dumps(extra),
+                    version,
+                    _now(),
                 ),
             )
             self._db.executemany(
@@ -267,7 +278,7 @@ class SQLiteStore(Store):
         wanted = list(ids)
         out: list[Article] = []
         for chunk in _chunks(wanted, 500):
-            q = "SELECT * FROM articles WHERE id IN (%s)" % ",".join("?" * len(chunk))
+            q = f"SELECT * FROM articles WHERE id IN ({_marks(len(chunk))})"
             out.extend(self._article(r) for r in self._exec(q + order, chunk).fetchall())
         rank = {i: n for n, i in enumerate(self.article_ids())} if len(wanted) > 500 else None
         if rank is not None:
@@ -325,7 +336,7 @@ class SQLiteStore(Store):
                 yield r[0], r[1], json.loads(r[2])
             return
         for chunk in _chunks(list(keys), 500):
-            q = "SELECT key, version, data FROM records WHERE kind = ? AND key IN (%s)" % ",".join("?" * len(chunk))
+            q = f"SELECT key, version, data FROM records WHERE kind = ? AND key IN ({_marks(len(chunk))})"
             for r in self._exec(q, [kind, *chunk]).fetchall():
                 yield r[0], r[1], json.loads(r[2])
 
@@ -340,7 +351,7 @@ class SQLiteStore(Store):
                 self._exec("DELETE FROM records WHERE kind = ?", (kind,))
                 return
             for chunk in _chunks(list(keys), 500):
-                q = "DELETE FROM records WHERE kind = ? AND key IN (%s)" % ",".join("?" * len(chunk))
+                q = f"DELETE FROM records WHERE kind = ? AND key IN ({_marks(len(chunk))})"
                 self._exec(q, [kind, *chunk])
 
     # ------------------------------------------------------------------ vectors
@@ -366,9 +377,7 @@ class SQLiteStore(Store):
                 out[r[0]] = np.frombuffer(r[1], dtype=np.float32)
             return out
         for chunk in _chunks(list(keys), 500):
-            q = "SELECT key, data FROM vectors WHERE kind = ? AND model = ? AND key IN (%s)" % ",".join(
-                "?" * len(chunk)
-            )
+            q = f"SELECT key, data FROM vectors WHERE kind = ? AND model = ? AND key IN ({_marks(len(chunk))})"
             for r in self._exec(q, [kind, model, *chunk]).fetchall():
                 out[r[0]] = np.frombuffer(r[1], dtype=np.float32)
         return out
@@ -378,17 +387,29 @@ class SQLiteStore(Store):
         """Insert or replace events and their membership."""
         with self.transaction():
             for ev in events:
-                seq = self._exec(
-                    "SELECT coalesce(min(seq), 0) FROM articles WHERE id IN (%s)" % ",".join("?" * len(ev.articles)),
-                    ev.articles,
-                ).fetchone()[0] if ev.articles else 0
+                seq = (
+                    self._exec(
+                        "SELECT coalesce(min(seq), 0) FROM articles WHERE id IN ({})".format(
+                            ",".join("?" * len(ev.articles))
+                        ),
+                        ev.articles,
+                    ).fetchone()[0]
+                    if ev.articles
+                    else 0
+                )
                 self._exec("DELETE FROM event_articles WHERE event_id = ?", (ev.id,))
                 self._exec(
                     'INSERT OR REPLACE INTO events (id, title, storyline, start, "end", version, first_seq, updated_at)'
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        ev.id, ev.title, ev.storyline, ev.start.isoformat() if ev.start else None,
-                        ev.end.isoformat() if ev.end else None, version, seq, _now(),
+                        ev.id,
+                        ev.title,
+                        ev.storyline,
+                        ev.start.isoformat() if ev.start else None,
+                        ev.end.isoformat() if ev.end else None,
+                        version,
+                        seq,
+                        _now(),
                     ),
                 )
                 self._db.executemany(
@@ -433,8 +454,10 @@ class SQLiteStore(Store):
         row = self._exec("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise KeyError(event_id)
-        ids = [r[0] for r in self._exec("SELECT article_id FROM event_articles WHERE event_id = ? ORDER BY pos",
-                                        (event_id,))]
+        ids = [
+            r[0]
+            for r in self._exec("SELECT article_id FROM event_articles WHERE event_id = ? ORDER BY pos", (event_id,))
+        ]
         return self._event(row, ids)
 
     def put_storylines(self, storylines: Sequence[Storyline], version: str, replace: bool = True) -> None:
@@ -475,7 +498,8 @@ class SQLiteStore(Store):
         if not terms:
             return []
         rows = self._exec(
-            "SELECT article_id FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", (terms, limit)
+            "SELECT article_id FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
+            (terms, limit),
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -493,6 +517,11 @@ class SQLiteStore(Store):
 def _statements(script: str) -> list[str]:
     """Split a migration script into statements (no semicolons inside our DDL)."""
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _marks(n: int) -> str:
+    """``?, ?, ...`` placeholders for an IN clause."""
+    return ",".join("?" * n)
 
 
 def _chunks(items: list[str], n: int) -> Iterator[list[str]]:

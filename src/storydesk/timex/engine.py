@@ -187,10 +187,7 @@ def run(text: str, dct: dt.date | None) -> list[Timex]:
         if n.anchored and c.gran not in ("clock", "ref"):
             ctx.ref = n
     resolved = _attach_clock_times(ctx, resolved)
-    return [
-        Timex(c.start, c.end, text[c.start : c.end], n.type, n.value, n.first, n.last, n.mod)
-        for c, n in resolved
-    ]
+    return [Timex(c.start, c.end, text[c.start : c.end], n.type, n.value, n.first, n.last, n.mod) for c, n in resolved]
 
 
 def _attach_clock_times(ctx: Ctx, items: list[tuple[Cand, Norm]]) -> list[tuple[Cand, Norm]]:

@@ -522,9 +522,7 @@ def _quarter(m: re.Match[str], text: str) -> list[Cand]:
 @rule(rf"{_L}Q(?P<q>[1-4])(?:\s*(?P<y>{YEAR})|['’](?P<yy>\d{{2}}))?{_R}", prio=15)
 def _q_abbrev(m: re.Match[str], text: str) -> list[Cand]:
     q = int(m.group("q"))
-    y: int | None = (
-        int(m.group("y")) if m.group("y") else (2000 + int(m.group("yy")) if m.group("yy") else None)
-    )
+    y: int | None = int(m.group("y")) if m.group("y") else (2000 + int(m.group("yy")) if m.group("yy") else None)
 
     def res(ctx: Ctx) -> Norm | None:
         if y is not None:
@@ -647,9 +645,7 @@ def _holiday(m: re.Match[str], text: str) -> list[Cand]:
             d0, d1 = fn(2001), fn(2002)
             return Norm(
                 "DATE",
-                f"XXXX-{d0.month:02d}-{d0.day:02d}"
-                if d0.timetuple()[1:3] == d1.timetuple()[1:3]
-                else "XXXX-XX-XX",
+                f"XXXX-{d0.month:02d}-{d0.day:02d}" if d0.timetuple()[1:3] == d1.timetuple()[1:3] else "XXXX-XX-XX",
             )
         return pick_occurrence(ctx, lambda yy: cal.day(fn(yy)), m.start(), m.end(), det=det)
 
@@ -762,9 +758,7 @@ def _relative(m: re.Match[str], text: str) -> list[Cand]:
             return [Cand(s, e, "weekend", lambda ctx: relative_unit(ctx, "weekend", n), 16)]
         return [Cand(s, e, u, lambda ctx: relative_unit(ctx, u, n), 16)]
     # the previous/preceding/following/same/that unit: anaphoric
-    n = {"the previous": -1, "the preceding": -1, "previous": -1, "the following": 1, "following": 1}.get(
-        det, 0
-    )
+    n = {"the previous": -1, "the preceding": -1, "previous": -1, "the following": 1, "following": 1}.get(det, 0)
     uu = "week" if u == "weekend" else u
     return [Cand(s, e, uu, lambda ctx: relative_unit(ctx, uu, n, anaphoric=True), 16)]
 
@@ -874,9 +868,7 @@ def _the_day_before(m: re.Match[str], text: str) -> list[Cand]:
         # "the day before the vote": anchored on an event, the extent stops at the unit.
         # Its value depends on the event, which a tagger cannot place: an unanchored date.
         u0 = m.group("u").lower()
-        v = {"day": "XXXX-XX-XX", "night": "XXXX-XX-XXTNI", "week": "XXXX-WXX", "month": "XXXX-XX"}.get(
-            u0, "XXXX"
-        )
+        v = {"day": "XXXX-XX-XX", "night": "XXXX-XX-XXTNI", "week": "XXXX-WXX", "month": "XXXX-XX"}.get(u0, "XXXX")
         return [Cand(m.start(), m.end("u"), "ref", const(Norm("DATE" if u0 != "night" else "TIME", v)), 70)]
     u = m.group("u").lower()
     n = -1 if m.group("dir").lower() in ("before", "earlier") else 1
@@ -1042,9 +1034,7 @@ def _clock_24(m: re.Match[str], text: str) -> list[Cand]:
         return []  # "John 3:16", "a 2:1 ratio", scores
     if "h" in text[m.start() : m.end("mi")] and not m.group("tz"):
         return []
-    return [
-        Cand(m.start(), m.end(), "clock", _clock_resolver(f"{int(m.group('h')):02d}:{m.group('mi')}"), 26)
-    ]
+    return [Cand(m.start(), m.end(), "clock", _clock_resolver(f"{int(m.group('h')):02d}:{m.group('mi')}"), 26)]
 
 
 @rule(r"(?<![\w-])(?P<w>noon|midday|midnight)(?![\w-])", prio=27)
@@ -1116,9 +1106,7 @@ def _ago(m: re.Match[str], text: str) -> list[Cand]:
 # ---------------------------------------------------------------------------
 # Durations
 
-_AGE_AFTER = re.compile(
-    r"(?:-|\s+)(?:old|older|younger|of\s+age)\b|\s+(?:and|or)\s+(?:older|younger|over|under)\b"
-)
+_AGE_AFTER = re.compile(r"(?:-|\s+)(?:old|older|younger|of\s+age)\b|\s+(?:and|or)\s+(?:older|younger|over|under)\b")
 _AGE_BEFORE = words("aged ages age")
 _DURATION_PREFIX_REL = (
     r"(?:(?P<the>(?i:the))\s+)?(?:(?P<rel>(?i:past|last|next|first|final|previous|following|coming|remaining|"
@@ -1321,9 +1309,7 @@ def _set_adverb(m: re.Match[str], text: str) -> list[Cand]:
 
 
 @rule(
-    r"(?<![\w-])(?P<f>once|twice|thrice|(?:\d+|(?i:"
-    + NUMBER_WORDS_RE
-    + r"))\s+times)\s+(?:a|an|per|each|every)\s+"
+    r"(?<![\w-])(?P<f>once|twice|thrice|(?:\d+|(?i:" + NUMBER_WORDS_RE + r"))\s+times)\s+(?:a|an|per|each|every)\s+"
     r"(?P<u>second|minute|hour|day|night|week|month|year|decade)(?![\w-])",
     prio=12,
 )

@@ -23,9 +23,7 @@ def _anchored(t: Timex) -> bool:
 
 
 def _span(a: Timex, b: Timex, text: str, first: dt.date, last: dt.date, value_from: Timex) -> Timex:
-    return Timex(
-        a.start, b.end, text[a.start : b.end], value_from.type, value_from.value, first, last, value_from.mod
-    )
+    return Timex(a.start, b.end, text[a.start : b.end], value_from.type, value_from.value, first, last, value_from.mod)
 
 
 def _try_merge(text: str, a: Timex, b: Timex) -> Timex | None:

@@ -35,9 +35,7 @@ _LAST_TOKEN = re.compile(r"(\S+?)[.!?]*[\"'”’)\]]*\s*$")
 
 _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|;|:(?!\d)|,")  # "15:00" is no clause break
 # Words that open a new clause: a verb after them does not govern the expression.
-_CLAUSE_OPENERS = words(
-    """and but or which that who whom whose when where while as because if after before"""
-)
+_CLAUSE_OPENERS = words("""and but or which that who whom whose when where while as because if after before""")
 _AUX_BE = words("is are am 's 're was were")
 
 

@@ -1,0 +1,313 @@
+"""The ``storydesk`` command line: a thin shell over :mod:`storydesk.api`.
+
+Exit codes: 0 success; 1 error; 2 usage error; 3 some inputs were rejected
+(everything else was stored; see ``storydesk show rejections``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from storydesk import __version__
+from storydesk.errors import StorydeskError
+
+T = TypeVar("T")
+EXIT_REJECTED = 3
+DEFAULT_DB = "storydesk.db"
+
+
+def _progress_factory(quiet: bool) -> Any:
+    """A progress hook drawing tqdm bars on stderr (only on a terminal, never with --quiet)."""
+
+    def progress(items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
+        if quiet or not sys.stderr.isatty():
+            yield from items
+            return
+        from tqdm import tqdm
+
+        yield from tqdm(items, total=total, desc=f"{desc:>16}", unit="it", leave=False, file=sys.stderr)
+
+    return progress
+
+
+def _open(db: str, quiet: bool, embedder: str | None = None) -> Any:
+    """Open the library API on a database."""
+    from storydesk.api import Storydesk
+    from storydesk.config import Config
+
+    cfg = Config() if embedder is None else Config().with_overrides(embedder=embedder)
+    return Storydesk(db, config=cfg, progress=_progress_factory(quiet))
+
+
+def _echo_err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+class _Group(click.Group):
+    """Turns storydesk errors into one readable line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StorydeskError as e:
+            _echo_err(click.style("error: ", fg="red", bold=True) + str(e))
+            sys.exit(1)
+        except KeyboardInterrupt:
+            _echo_err("interrupted; everything committed so far is kept")
+            sys.exit(130)
+
+
+db_option = click.option(
+    "--db", default=DEFAULT_DB, show_default=True, envvar="STORYDESK_DB", help="SQLite database file."
+)
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter.")
+embedder_option = click.option(
+    "--embedder",
+    type=click.Choice(["minilm", "minilm-torch", "hashing"]),
+    default=None,
+    help="Sentence embedder (default: minilm, int8 ONNX).",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="storydesk")
+def main() -> None:
+    """storydesk: turn piles and streams of news articles into stories.
+
+    Typical use: `storydesk run articles/ --json story.json --html report.html`.
+    """
+
+
+def _report_ingest(report: Any, quiet: bool) -> None:
+    """Print what ingest did, each rejection with its reason."""
+    if not quiet:
+        _echo_err(
+            f"ingested {len(report.added)} new article(s), {len(report.skipped)} already stored, "
+            f"{len(report.rejected)} rejected"
+        )
+    for r in report.rejected:
+        _echo_err(click.style("rejected ", fg="yellow") + f"{r.source}: [{r.code}] {r.reason}")
+
+
+def _build(sd: Any, quiet: bool, stages: Iterable[str] | None = None, force: bool = False) -> None:
+    """Run the pipeline and summarise what it did."""
+    stats = sd.build(stages=stages, force=force)
+    if not quiet:
+        events = len(sd.store.events())
+        storylines = len(sd.store.storylines())
+        secs = sum(s.get("seconds", 0) for s in stats.values())
+        _echo_err(f"built {events} event(s) in {storylines} storyline(s) in {secs:.1f}s")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@db_option
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the story JSON here ('-' = stdout).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option("--encoding", default=None, help="Force the text encoding of inputs (default: UTF-8).")
+@embedder_option
+@quiet_option
+def run(
+    paths: tuple[str, ...],
+    db: str,
+    json_out: str | None,
+    html_out: str | None,
+    encoding: str | None,
+    embedder: str | None,
+    quiet: bool,
+) -> None:
+    """Ingest PATHS, build stories and export them, in one go.
+
+    PATHS are files or folders of plain-text articles, JSON Lines, JSON, HTML pages
+    or RSS/Atom feeds. Re-running on the same inputs adds nothing and is fast.
+    Exits with 3 if some inputs were rejected (the rest is stored and built).
+    """
+    with _open(db, quiet, embedder) as sd:
+        report = sd.ingest(paths, encoding=encoding)
+        _report_ingest(report, quiet)
+        _build(sd, quiet)
+        _export(sd, json_out, html_out, quiet)
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@db_option
+@click.option("--encoding", default=None, help="Force the text encoding of inputs (default: UTF-8).")
+@quiet_option
+def ingest_cmd(paths: tuple[str, ...], db: str, encoding: str | None, quiet: bool) -> None:
+    """Read, clean and store articles from PATHS (no analysis).
+
+    Exits with 3 if some inputs were rejected.
+    """
+    with _open(db, quiet) as sd:
+        report = sd.ingest(paths, encoding=encoding)
+        _report_ingest(report, quiet)
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+@main.command()
+@db_option
+@click.option("--stage", "stages", multiple=True, help="Run only this stage (repeatable). See `storydesk stages`.")
+@click.option("--force", is_flag=True, help="Recompute even what is up to date.")
+@embedder_option
+@quiet_option
+def build(db: str, stages: tuple[str, ...], force: bool, embedder: str | None, quiet: bool) -> None:
+    """Run the analysis pipeline over the stored articles (incremental)."""
+    with _open(db, quiet, embedder) as sd:
+        _build(sd, quiet, stages or None, force)
+
+
+def _export(sd: Any, json_out: str | None, html_out: str | None, quiet: bool) -> None:
+    """Write the requested exports and say where they are."""
+    if json_out == "-":
+        click.echo(json.dumps(sd.story(), ensure_ascii=False, indent=2))
+    elif json_out:
+        p = sd.write_json(json_out)
+        if not quiet:
+            _echo_err(f"story JSON: {p}")
+    if html_out:
+        p = sd.write_html(html_out)
+        if not quiet:
+            _echo_err(f"HTML report: {p}")
+
+
+@main.command()
+@db_option
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Story JSON file ('-' = stdout).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), help="HTML report file.")
+@quiet_option
+def export(db: str, json_out: str | None, html_out: str | None, quiet: bool) -> None:
+    """Export the stories in the database as JSON and/or HTML."""
+    if not json_out and not html_out:
+        raise click.UsageError("give --json FILE and/or --html FILE")
+    _require_db(db)
+    with _open(db, quiet) as sd:
+        _export(sd, json_out, html_out, quiet)
+
+
+def _require_db(db: str) -> None:
+    """Refuse to create an empty database for read-only commands."""
+    if db != ":memory:" and not Path(db).exists():
+        raise click.UsageError(f"no database at {db}; run `storydesk run PATH --db {db}` first")
+
+
+@main.command()
+@db_option
+@click.argument("what", required=False, default="stories")
+def show(db: str, what: str) -> None:
+    """Print stories, one event (by id), rejections or stage runs.
+
+    WHAT is `stories` (default), an event id, `rejections` or `stages`.
+    """
+    _require_db(db)
+    with _open(db, True) as sd:
+        store = sd.store
+        if what == "rejections":
+            rej = store.rejections()
+            if not rej:
+                click.echo("no rejected inputs")
+            for r in rej:
+                click.echo(f"{r.at}  {r.source}: [{r.code}] {r.reason}")
+            return
+        if what == "stages":
+            runs = store.stage_runs()
+            for st in sd.pipeline.stages:
+                run_ = runs.get(st.name)
+                state = f"{run_['version']} at {run_['finished']} {run_['stats']}" if run_ else "never run"
+                click.echo(f"{st.name:<13} {state}")
+            return
+        doc = sd.story(None if what == "stories" else [what])
+        if what != "stories" and not doc["events"]:
+            raise click.UsageError(f"no event {what!r}; `storydesk show` lists them")
+        _print_story(doc, detailed=what != "stories")
+
+
+def _print_story(doc: dict[str, Any], detailed: bool) -> None:
+    """Human-readable story outline."""
+    events = {e["id"]: e for e in doc["events"]}
+    titles = {a["id"]: (a["outlet"] or a["path"]) for a in doc["articles"]}
+    for sl in doc["storylines"]:
+        click.echo(click.style(f"■ {sl['title']}", bold=True) + f"  [{sl['id']}]")
+        for eid in sl["events"]:
+            e = events.get(eid)
+            if e is None:
+                continue
+            span = e["start"] or "?"
+            if e["end"] and e["end"] != e["start"]:
+                span += f"..{e['end']}"
+            click.echo(f"  ● {span}  {e['title']}  [{eid}, {len(e['articles'])} articles]")
+            for s in e["summary"]:
+                cites = ", ".join(f"{titles.get(c['article'], c['article'])}#{c['sentence']}" for c in s["citations"])
+                click.echo(f"      - {s['text']}  ({cites})")
+            if detailed:
+                for q in e["quotes"]:
+                    click.echo(
+                        f"      » {q['speaker']} via {', '.join(q['via']) or '-'}: {q['text']!r}"
+                        f" ({len(q['variants'])} articles, {q['independent_sources']} independent)"
+                    )
+                for c in e["conflicts"]:
+                    vals = " vs ".join(f"{v['value']!r} ({len(v['articles'])})" for v in c["values"])
+                    click.echo(f"      ≠ {c['about']}: {vals}")
+
+
+@main.command()
+def stages() -> None:
+    """List the pipeline stages with what each needs and adds."""
+    from storydesk.api import default_stages
+
+    for st in default_stages():
+        click.echo(f"{st.name:<13} needs {', '.join(sorted(st.requires)):<45} adds {', '.join(sorted(st.assigns))}")
+
+
+class _LazyEvalGroup(click.Group):
+    """``storydesk eval NAME``: imports an evaluation module only when it is called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from storydesk.eval import EVALS
+
+        return sorted(EVALS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from storydesk.eval import EVALS
+
+        mod = EVALS.get(cmd_name)
+        if mod is None:
+            return None
+        try:
+            cmd: click.Command = importlib.import_module(mod).command
+        except ImportError as e:
+            raise click.ClickException(f"evaluation {cmd_name!r} is not available: {e}") from e
+        return cmd
+
+
+@main.group(cls=_LazyEvalGroup, name="eval")
+def eval_group() -> None:
+    """Measure a capability on ../shared/datasets and print it beside the published anchor."""
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--token", envvar="STORYDESK_TOKEN", default=None, help="Token required by write endpoints.")
+def serve(db: str, host: str, port: int, token: str | None) -> None:
+    """Serve the web UI and REST API over a database."""
+    try:
+        web = importlib.import_module("storydesk.web")
+    except ImportError as e:
+        raise click.ClickException(f"the web server is not available: {e}") from e
+    web.serve(db, host=host, port=port, token=token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

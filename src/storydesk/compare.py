@@ -1,0 +1,414 @@
+"""Compare: what outlets agree on, what only one reports, where they contradict.
+
+Claims: the sentences of an event's articles are aligned across articles by
+meaning (embedding cosine) with a check that numbers agree in kind; each claim
+lists the articles that state it, its citations, and its independent sources
+(distinct primary sources from the provenance stage). Claims made by one
+outlet only are flagged ``single_source``.
+
+Conflicts (transparent rules, no opaque model):
+    * **names**: two event/organisation names that share words and are used in
+      aligned statements by different outlets ("Ulchi Freedom Shield" vs
+      "Ulchi Freedom Guardian");
+    * **numbers**: aligned statements giving different figures for the same
+      thing ("12 dead" vs "14 dead");
+    * **characterisations**: how something is labelled ("a rehearsal for an
+      invasion" vs "a rehearsal for nuclear war", "a provocation").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from storydesk import provenance as prov
+from storydesk.embed import sentence_vectors
+from storydesk.entities import EntityIndex, load_article_entities, name_key
+from storydesk.models import (
+    Article,
+    Attribution,
+    Citation,
+    Claim,
+    Conflict,
+    ConflictValue,
+    Provenance,
+    Sentence,
+    from_dict,
+    to_dict,
+)
+from storydesk.pipeline import Context
+from storydesk.quotes import load_attributions
+from storydesk.textutil import fold
+
+VERSION = "compare-1"
+CLAIMS_KIND = "claims"
+CONFLICTS_KIND = "conflicts"
+#: Cosine at which two sentences of different articles state the same claim.
+CLAIM_THRESHOLD = 0.66
+#: Looser cosine for "these two sentences talk about the same thing" (conflict context).
+CONTEXT_THRESHOLD = 0.45
+
+
+@dataclass
+class _Group:
+    """A claim being built."""
+
+    members: list[Sentence] = field(default_factory=list)
+    vecs: list[np.ndarray] = field(default_factory=list)
+
+
+def sentence_source(s: Sentence, attributions: Sequence[Attribution], p: Provenance | None) -> str:
+    """Where one sentence's information comes from.
+
+    The medium of an attribution in the sentence if there is one; for a person's
+    words with no medium named, the article's primary media; otherwise the
+    agencies the article relays (or the outlet's own reporting).
+    """
+    for a in attributions:
+        if a.sentence == s.index:
+            if a.via:
+                return a.via[0]
+            if p is not None and prov.media_primaries(p):
+                return prov.media_primaries(p)[0]
+    if p is None:
+        return s.article_id
+    if p.relays:
+        return p.relays[0]
+    return p.primary[0] if p.primary else s.article_id
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers in a sentence, normalised ("4,000" -> "4000")."""
+    return {n.replace(",", "") for n in re.findall(r"\b\d[\d,]*(?:\.\d+)?\b", text)}
+
+
+def align_claims(
+    sentences: dict[str, list[Sentence]],
+    vecs: dict[str, np.ndarray],
+    source_of: dict[tuple[str, int], str],
+    threshold: float = CLAIM_THRESHOLD,
+) -> list[Claim]:
+    """Group sentences of different articles that state the same thing.
+
+    Greedy in article order: a sentence joins the claim whose members it is
+    closest to (average-linkage cosine ≥ ``threshold``), at most one sentence
+    per article per claim.
+    """
+    groups: list[_Group] = []
+    for aid in sentences:
+        for s in sentences[aid]:
+            v = vecs.get(f"{s.article_id}:{s.index}")
+            if v is None:
+                continue
+            best, best_sim = None, threshold
+            for g in groups:
+                if any(m.article_id == aid for m in g.members):
+                    continue
+                sim = float(np.mean(np.vstack(g.vecs) @ v))
+                if sim >= best_sim:
+                    best, best_sim = g, sim
+            if best is None:
+                groups.append(_Group([s], [v]))
+            else:
+                best.members.append(s)
+                best.vecs.append(v)
+    claims: list[Claim] = []
+    for g in groups:
+        rep = _representative(g)
+        articles = tuple(sorted({m.article_id for m in g.members}))
+        srcs = sorted({source_of.get((m.article_id, m.index), m.article_id) for m in g.members})
+        claims.append(
+            Claim(
+                text=rep.text,
+                articles=articles,
+                citations=tuple(Citation(m.article_id, m.index) for m in g.members),
+                independent_sources=len(srcs),
+                sources=tuple(srcs),
+                single_source=len(articles) == 1,
+            )
+        )
+    claims.sort(key=lambda c: (-len(c.articles), -c.independent_sources, c.citations[0].sentence))
+    return claims
+
+
+def _representative(g: _Group) -> Sentence:
+    """The member closest to the group's centre (shorter on ties)."""
+    if len(g.members) == 1:
+        return g.members[0]
+    m = np.vstack(g.vecs)
+    centre = m.mean(axis=0)
+    scores = m @ centre
+    return g.members[int(np.argmax(scores - 0.001 * np.array([len(s.text) for s in g.members])))]
+
+
+# --------------------------------------------------------------------------- conflicts
+
+_CHARACTERISATION = re.compile(
+    r"\b(?P<noun>rehearsals?|practice|prelude|preparations?|dress rehearsals?|pretext|cover)\s+(?P<prep>for|of|to)\s+"
+    r"(?P<obj>(?:an?\s+|the\s+)?(?:[a-z-]+\s+){0,2}?(?:invasion|war|attack|aggression|strike|occupation|"
+    r"conflict|offensive|escalation|annexation))\b"
+    r"|\b(?P<label>(?:a\s+|an\s+)?(?:(?:reckless|dangerous|serious|grave|deliberate|military|naked|open|"
+    r"blatant|clear|unprecedented|routine|defensive|legitimate|necessary)\s+){0,2}(?:provocations?|"
+    r"defensive\s+(?:training|exercises?|drills?)|routine\s+(?:training|exercises?|drills?)|threats?\s+to\s+peace))\b",
+    re.I,
+)
+
+
+def _char_key(m: re.Match[str]) -> tuple[str, str]:
+    """(grouping key, display value) of a characterisation match."""
+    if m.group("noun"):
+        obj = re.sub(r"^(?:an?|the)\s+", "", m.group("obj").lower())
+        head = obj.split()[-1]
+        noun = re.sub(r"s$", "", m.group("noun").lower())
+        art = m.group("obj").split()[0].lower() if re.match(r"(?:an?|the)\s", m.group("obj"), re.I) else ""
+        return head if obj == head else obj, f"{noun} for {(art + ' ') if art else ''}{obj}"
+    label = re.sub(r"^(?:an?)\s+", "", m.group("label").lower())
+    return label.split()[-1].rstrip("s"), label
+
+
+def characterisation_conflicts(sentences: dict[str, list[Sentence]]) -> list[Conflict]:
+    """Different labels given to the same thing by different articles."""
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    cites: dict[str, list[Citation]] = defaultdict(list)
+    display: dict[str, Counter[str]] = defaultdict(Counter)
+    noun_votes: Counter[str] = Counter()
+    for aid, sents in sentences.items():
+        for s in sents:
+            for m in _CHARACTERISATION.finditer(s.text):
+                key, value = _char_key(m)
+                found["label"][key].add(aid)
+                cites[key].append(Citation(aid, s.index))
+                display[key][value] += 1
+                if m.group("noun"):
+                    noun_votes[re.sub(r"s$", "", m.group("noun").lower())] += 1
+    groups = found["label"]
+    # "war" and "nuclear war" from the same articles are one value: keep the more specific.
+    for k in list(groups):
+        for k2 in list(groups):
+            if k != k2 and k in groups and k2 in groups and k2.endswith(" " + k) and groups[k] <= groups[k2]:
+                groups[k2] |= groups.pop(k)
+                cites[k2].extend(cites.pop(k))
+                display[k2].update(display.pop(k))
+    if len(groups) < 2:
+        return []
+    all_articles = set().union(*groups.values())
+    if len(all_articles) < 2:
+        return []
+    values = []
+    for k, arts in groups.items():
+        values.append(
+            ConflictValue(
+                value=_best_display(display[k], noun_votes),
+                articles=tuple(sorted(arts)),
+                citations=tuple(cites[k]),
+            )
+        )
+    values.sort(key=lambda v: (-len(v.articles), v.value))
+    return [Conflict(about="how it is characterised", kind="characterisation", values=tuple(values))]
+
+
+def _best_display(forms: Counter[str], noun_votes: Counter[str]) -> str:
+    """Display form of a characterisation: its most used noun ("rehearsal"), most used wording."""
+    return max(forms, key=lambda f: (noun_votes.get(f.split()[0], 0), forms[f], -len(f)))
+
+
+def name_conflicts(
+    sentences: dict[str, list[Sentence]],
+    index: EntityIndex,
+    vecs: dict[str, np.ndarray],
+) -> list[Conflict]:
+    """Names of one thing that differ between outlets ("... Shield" vs "... Guardian")."""
+    where: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
+    names = [e for e in index.entities if e.type in ("EVENT", "ORG", "FAC", "LAW", "PRODUCT")]
+    for aid, rec in index.records.items():
+        sents = {s.index: s for s in sentences.get(aid, [])}
+        for m in rec.mentions:
+            ent = index.entity_of(m)
+            if ent is not None and ent in names and m.sentence in sents:
+                where[ent.id][aid].append(sents[m.sentence])
+    conflicts: list[Conflict] = []
+    used: set[str] = set()
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if a.id in used or b.id in used or a.id not in where or b.id not in where:
+                continue
+            ta = set(name_key(a.name).split())
+            tb = set(name_key(b.name).split())
+            shared = ta & tb
+            if not shared or ta == tb or len(shared) / len(ta | tb) < 0.34:
+                continue
+            arts_a, arts_b = set(where[a.id]), set(where[b.id])
+            only_a, only_b = arts_a - arts_b, arts_b - arts_a
+            if not only_a or not only_b:
+                continue
+            if not _same_context(where[a.id], where[b.id], vecs):
+                continue
+            used |= {a.id, b.id}
+            common = " ".join(w for w in name_key(a.name).split() if w in shared)
+            conflicts.append(
+                Conflict(
+                    about=f"name of the {a.type.lower()} ({common.title()} …)",
+                    kind="name",
+                    values=tuple(
+                        ConflictValue(
+                            value=e.name,
+                            articles=tuple(sorted(arts)),
+                            citations=tuple(Citation(s.article_id, s.index) for aid in arts for s in where[e.id][aid]),
+                        )
+                        for e, arts in ((a, only_a), (b, only_b))
+                    ),
+                )
+            )
+    return conflicts
+
+
+def _same_context(a: dict[str, list[Sentence]], b: dict[str, list[Sentence]], vecs: dict[str, np.ndarray]) -> bool:
+    """True when some sentence naming ``a`` and one naming ``b`` (other articles) say similar things."""
+    for aid, sa in a.items():
+        for bid, sb in b.items():
+            if aid == bid:
+                continue
+            for x in sa:
+                for y in sb:
+                    vx, vy = vecs.get(f"{x.article_id}:{x.index}"), vecs.get(f"{y.article_id}:{y.index}")
+                    if vx is not None and vy is not None and float(np.dot(vx, vy)) >= CONTEXT_THRESHOLD:
+                        return True
+    return False
+
+
+_QUANTITY = re.compile(
+    r"\b(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>million|billion|thousand|percent|%)?\s+"
+    r"(?P<noun>(?:[a-z-]+\s+){0,1}[a-z-]+)",
+    re.I,
+)
+_UNIT_STOP = {
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "by",
+    "with",
+    "from",
+    "as",
+    "is",
+}
+
+
+def number_conflicts(claims: Sequence[Claim], sentences: dict[str, list[Sentence]]) -> list[Conflict]:
+    """Aligned statements that give different figures for the same counted thing."""
+    by_key = {(s.article_id, s.index): s for ss in sentences.values() for s in ss}
+    out: list[Conflict] = []
+    for c in claims:
+        if len(c.articles) < 2:
+            continue
+        seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        cites: dict[tuple[str, str], list[Citation]] = defaultdict(list)
+        for cit in c.citations:
+            s = by_key.get((cit.article, cit.sentence))
+            if s is None:
+                continue
+            for m in _QUANTITY.finditer(s.text):
+                words_ = [w for w in m.group("noun").lower().split() if w not in _UNIT_STOP]
+                if not words_ or re.fullmatch(r"\d{4}", m.group("num")):
+                    continue  # years are dates, not counts
+                unit = re.sub(r"s$", "", words_[-1])
+                value = m.group("num").replace(",", "") + (f" {m.group('scale').lower()}" if m.group("scale") else "")
+                seen[unit][value].add(cit.article)
+                cites[(unit, value)].append(cit)
+        for unit, vals in seen.items():
+            if len(vals) < 2:
+                continue
+            arts = [set(a) for a in vals.values()]
+            if len(set().union(*arts)) < 2:
+                continue
+            out.append(
+                Conflict(
+                    about=f"number of {unit}s",
+                    kind="number",
+                    values=tuple(
+                        ConflictValue(value=v, articles=tuple(sorted(a)), citations=tuple(cites[(unit, v)]))
+                        for v, a in sorted(vals.items())
+                    ),
+                )
+            )
+    return out
+
+
+class CompareStage:
+    """Claims with independent sources, and conflicts, per event."""
+
+    name: ClassVar[str] = "compare"
+    version: ClassVar[str] = VERSION
+    requires: ClassVar[frozenset[str]] = frozenset({"events", "provenance", "attributions", "mentions"})
+    assigns: ClassVar[frozenset[str]] = frozenset({"claims", "conflicts"})
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        """Compare the articles of events whose membership changed."""
+        store = ctx.store
+        prev = {} if ctx.force else {k: (v, d) for k, v, d in store.records(CLAIMS_KIND)}
+        n = 0
+        events = store.events()
+        for ev in ctx.progress(events, total=len(events), desc="compare"):
+            members = sorted(ev.articles)
+            p = prev.get(ev.id)
+            if p and p[0] == VERSION and p[1].get("members") == members:
+                continue
+            claims, conflicts = compare_event(ctx, store.articles(ev.articles))
+            store.put_record(CLAIMS_KIND, ev.id, VERSION, {"members": members, "claims": to_dict(claims)})
+            store.put_record(CONFLICTS_KIND, ev.id, VERSION, {"members": members, "conflicts": to_dict(conflicts)})
+            n += 1
+        return {"events": n}
+
+
+def compare_event(ctx: Context, articles: Sequence[Article]) -> tuple[list[Claim], list[Conflict]]:
+    """Claims and conflicts of one event's articles."""
+    store = ctx.store
+    from storydesk.dedup import duplicates
+
+    dups = duplicates(store)
+    ids = [a.id for a in articles]
+    sentences = {a.id: store.sentences(a.id) for a in articles}
+    originals = {aid: ss for aid, ss in sentences.items() if not dups.get(aid)}
+    vecs = sentence_vectors(store, ctx.embedder, [s for ss in sentences.values() for s in ss])
+    attrs = load_attributions(store, ids)
+    provs = prov.load_provenance(store, ids)
+    source_of = {
+        (s.article_id, s.index): sentence_source(s, attrs.get(s.article_id, []), provs.get(s.article_id))
+        for ss in sentences.values()
+        for s in ss
+    }
+    claims = align_claims(sentences, vecs, source_of)
+    index = EntityIndex(load_article_entities(store, ids))
+    conflicts = name_conflicts(originals, index, vecs)
+    conflicts += number_conflicts(claims, originals)
+    conflicts += characterisation_conflicts(originals)
+    return claims, conflicts
+
+
+def load_claims(store: Any, event_id: str) -> list[Claim]:
+    """Claims of one event."""
+    rec = store.get_record(CLAIMS_KIND, event_id)
+    return [from_dict(Claim, c) for c in rec[1]["claims"]] if rec else []
+
+
+def load_conflicts(store: Any, event_id: str) -> list[Conflict]:
+    """Conflicts of one event."""
+    rec = store.get_record(CONFLICTS_KIND, event_id)
+    return [from_dict(Conflict, c) for c in rec[1]["conflicts"]] if rec else []
+
+
+def folded(s: str) -> str:
+    """Folded text (exported for tests)."""
+    return fold(s)
