@@ -273,9 +273,11 @@ class _LazyEvalGroup(click.Group):
     """``storydesk eval NAME``: imports an evaluation module only when it is called."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        import importlib.util
+
         from storydesk.eval import EVALS
 
-        return sorted(EVALS)
+        return sorted(name for name, mod in EVALS.items() if importlib.util.find_spec(mod) is not None)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         from storydesk.eval import EVALS

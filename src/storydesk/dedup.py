@@ -21,6 +21,8 @@ from storydesk.textutil import fold, words
 
 VERSION = "dedup-1"
 NUM_PERM = 128
+#: datasketch permutation scheme (32-bit values, so signatures store as uint32).
+SCHEME = "affine32"
 KIND = "dedup"
 
 
@@ -34,7 +36,7 @@ def shingles(text: str, k: int) -> set[bytes]:
 
 def signature(article: Article, k: int) -> MinHash:
     """MinHash of an article's title and body."""
-    m = MinHash(num_perm=NUM_PERM, seed=7)
+    m = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME)
     sh = shingles(f"{article.title or ''}\n{article.text}", k)
     if sh:
         m.update_batch(list(sh))
@@ -49,7 +51,7 @@ def _encode(m: MinHash) -> str:
 def _decode(s: str) -> MinHash:
     """Text -> signature."""
     hv = np.frombuffer(base64.b64decode(s), dtype=np.uint32).astype(np.uint64)
-    return MinHash(num_perm=NUM_PERM, seed=7, hashvalues=hv)
+    return MinHash(num_perm=NUM_PERM, seed=7, hashvalues=hv, scheme=SCHEME)
 
 
 class DedupStage:

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 import click
 
 from storydesk.errors import EvalError
+from storydesk.eval import dataset_path
 from storydesk.timex import Timex, sentence_spans, tag
 
 #: HeidelTime-t, TempEval-3 Task A on the platinum test set (UzZaman et al. 2013, Table 3).
@@ -82,11 +83,12 @@ def _parse_scorer(output: str) -> dict[str, Any]:
     return res
 
 
-def evaluate(dataset_dir: Path, verbose: bool = False) -> dict[str, Any]:
+def evaluate(dataset_dir: Path | None = None, verbose: bool = False) -> dict[str, Any]:
     """Tag the TempEval-3 platinum inputs and score them with the data set's scorer.
 
     Args:
-        dataset_dir: The ``tempeval3`` folder (holding ``data/`` and ``te3_timex_eval.py``).
+        dataset_dir: The ``tempeval3`` folder (holding ``data/`` and ``te3_timex_eval.py``);
+            default ``../shared/datasets/tempeval3``.
         verbose: Also return the scorer's list of value errors.
 
     Returns:
@@ -96,6 +98,8 @@ def evaluate(dataset_dir: Path, verbose: bool = False) -> dict[str, Any]:
     Raises:
         EvalError: When the data set or its scorer is missing or its output unreadable.
     """
+    if dataset_dir is None:
+        dataset_dir = dataset_path("tempeval3")
     inputs_dir = dataset_dir / "data" / "TE3-platinum-test"
     gold_dir = dataset_dir / "data" / "te3-platinum"
     scorer = dataset_dir / "te3_timex_eval.py"

@@ -195,6 +195,13 @@ class SQLiteStore(Store):
         except sqlite3.Error as e:
             raise StoreError(f"database error: {e}") from e
 
+    def _execmany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Execute one statement for many rows, wrapping driver errors."""
+        try:
+            self._db.executemany(sql, rows)
+        except sqlite3.Error as e:
+            raise StoreError(f"database error: {e}") from e
+
     # ------------------------------------------------------------------ articles
     def add_article(self, article: Article, sentences: Sequence[Sentence], version: str = "") -> bool:
         """Store an article with its sentences; False (and no change) if its id exists."""
@@ -228,7 +235,7 @@ class SQLiteStore(Store):
                     _now(),
                 ),
             )
-            self._db.executemany(
+            self._execmany(
                 'INSERT INTO sentences (article_id, idx, start, "end", paragraph, text) VALUES (?, ?, ?, ?, ?, ?)',
                 [(s.article_id, s.index, s.start, s.end, s.paragraph, s.text) for s in sentences],
             )
@@ -358,7 +365,7 @@ class SQLiteStore(Store):
     def put_vectors(self, kind: str, model: str, vectors: dict[str, np.ndarray]) -> None:
         """Store float32 vectors keyed by id for one model."""
         with self.transaction():
-            self._db.executemany(
+            self._execmany(
                 "INSERT OR REPLACE INTO vectors (kind, model, key, dim, data) VALUES (?, ?, ?, ?, ?)",
                 [
                     (kind, model, k, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
@@ -412,7 +419,7 @@ class SQLiteStore(Store):
                         _now(),
                     ),
                 )
-                self._db.executemany(
+                self._execmany(
                     "INSERT OR REPLACE INTO event_articles (article_id, event_id, pos) VALUES (?, ?, ?)",
                     [(a, ev.id, i) for i, a in enumerate(ev.articles)],
                 )
