@@ -83,9 +83,7 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
         for sub in g.get("subheadings", []):
             add("articles", f"{name[:3]} subheading {sub!r}", sub in a.get("subheadings", []), "")
         add("provenance", f"{name[:3]} primary {g['primary']}", a.get("primary") == g["primary"], str(a.get("primary")))
-        add(
-            "provenance", f"{name[:3]} relays {g['relays']}", a.get("relays") == g["relays"], str(a.get("relays"))
-        )
+        add("provenance", f"{name[:3]} relays {g['relays']}", a.get("relays") == g["relays"], str(a.get("relays")))
     # Boilerplate.
     for junk in gold["boilerplate"]:
         leaks = [n[:3] for n, a in arts.items() if junk in a["text"] or junk in (a["title"] or "")]
@@ -107,8 +105,12 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
             continue
         ev = ev_of[next(iter(gold_groups[label]))]
         if "start" in ge:
-            add("dates", f"event {label} {ge['start']}..{ge['end']}", (ev["start"], ev["end"]) == (ge["start"], ge["end"]),
-                f"{ev['start']}..{ev['end']}")
+            add(
+                "dates",
+                f"event {label} {ge['start']}..{ge['end']}",
+                (ev["start"], ev["end"]) == (ge["start"], ge["end"]),
+                f"{ev['start']}..{ev['end']}",
+            )
         if "contains" in ge:
             ok = bool(ev["start"] and ev["end"] and ev["start"] <= ge["contains"] <= ev["end"])
             add("dates", f"event {label} contains {ge['contains']}", ok, f"{ev['start']}..{ev['end']}")
@@ -116,25 +118,32 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
     entries = [t for s in doc["storylines"] for t in s.get("timeline", [])]
     for t in gold["timeline"]:
         want = {short[x] for x in t["articles"] if x in short}
-        hits = [
-            e for e in entries
-            if e["date"] == t["date"] and (e.get("end") or None) == t.get("end")
-        ]
+        hits = [e for e in entries if e["date"] == t["date"] and (e.get("end") or None) == t.get("end")]
         cited = set().union(*({c["article"] for c in e["citations"]} for e in hits)) if hits else set()
-        add("timeline", f"{t['date']}{'..' + t['end'] if t.get('end') else ''} {t['what'][:40]}",
-            bool(hits) and want <= cited, f"{len(hits)} entries, cites {len(cited & want)}/{len(want)}")
+        add(
+            "timeline",
+            f"{t['date']}{'..' + t['end'] if t.get('end') else ''} {t['what'][:40]}",
+            bool(hits) and want <= cited,
+            f"{len(hits)} entries, cites {len(cited & want)}/{len(want)}",
+        )
     # Entities.
     all_entities = [e["entities"] for e in doc["events"]]
     for ge in gold["entities"]:
         found = [
-            e for ents in all_entities for e in ents
+            e
+            for ents in all_entities
+            for e in ents
             if _norm(e["name"]) == _norm(ge["name"]) or _norm(ge["name"]) in {_norm(a) for a in e["aliases"]}
         ]
         aliases = {_norm(a) for e in found for a in e["aliases"]} | {_norm(e.get("short", "")) for e in found}
         missing = [a for a in ge["aliases"] if _norm(a) not in aliases]
         typed = any(e["type"] == ge["type"] for e in found)
-        add("entities", f"{ge['name']} ({ge['type']})", bool(found) and not missing and typed,
-            f"missing aliases {missing}" if missing else ("" if typed else "wrong type"))
+        add(
+            "entities",
+            f"{ge['name']} ({ge['type']})",
+            bool(found) and not missing and typed,
+            f"missing aliases {missing}" if missing else ("" if typed else "wrong type"),
+        )
     # Quotes: speaker, via, variants per article, independence.
     same = _names(all_entities)
     quotes = [q for e in doc["events"] for q in e["quotes"]]
@@ -145,8 +154,10 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
             if not q.get("speaker") or _norm(gq["speaker"]) not in same(q["speaker"]):
                 continue
             n = sum(
-                any(v["article"] == aid and (_contains(v["text"], text) or _contains(text, v["text"]))
-                    for v in q["variants"])
+                any(
+                    v["article"] == aid and (_contains(v["text"], text) or _contains(text, v["text"]))
+                    for v in q["variants"]
+                )
                 for aid, text in want_articles.items()
             )
             if n > best_n:
@@ -156,8 +167,12 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
         add("quotes", f"{gq['canonical'][:45]!r}: variants", ok, f"{max(best_n, 0)}/{len(want_articles)} articles")
         add("quotes", f"{gq['canonical'][:45]!r}: via {gq['via']}", via_ok, str(best["via"]) if best else "")
         if best is not None and gq["speaker"]:
-            add("independence", f"{gq['canonical'][:45]!r}: 1 independent source", best["independent_sources"] == 1,
-                str(best["independent_sources"]))
+            add(
+                "independence",
+                f"{gq['canonical'][:45]!r}: 1 independent source",
+                best["independent_sources"] == 1,
+                str(best["independent_sources"]),
+            )
     # Conflicts.
     conflicts = [c for e in doc["events"] for c in e["conflicts"]]
     for gc in gold["conflicts"]:
@@ -166,8 +181,10 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
         for c in conflicts:
             matched = 0
             for value, ids in want.items():
-                if any((_contains(v["value"], value) or _contains(value, v["value"])) and set(v["articles"]) == ids
-                       for v in c["values"]):
+                if any(
+                    (_contains(v["value"], value) or _contains(value, v["value"])) and set(v["articles"]) == ids
+                    for v in c["values"]
+                ):
                     matched += 1
             ok = ok or matched == len(want)
         add("conflicts", gc["about"][:60], ok, "")
@@ -175,8 +192,8 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
     n_sent = {a["id"]: len(a["sentences"]) for a in doc["articles"]}
     for e in doc["events"]:
         valid = all(
-            s["citations"] and all(c["article"] in e["articles"] and 0 <= c["sentence"] < n_sent[c["article"]]
-                                   for c in s["citations"])
+            s["citations"]
+            and all(c["article"] in e["articles"] and 0 <= c["sentence"] < n_sent[c["article"]] for c in s["citations"])
             for s in e["summary"]
         )
         add("summary", f"{e['title'][:40]!r}: every sentence cited", valid and bool(e["summary"]), "")
