@@ -176,17 +176,19 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
     # Conflicts.
     conflicts = [c for e in doc["events"] for c in e["conflicts"]]
     for gc in gold["conflicts"]:
-        want = {value: {short[x] for x in arts_ if x in short} for value, arts_ in gc["values"].items()}
+        want_values: dict[str, set[str]] = {
+            value: {short[x] for x in arts_ if x in short} for value, arts_ in gc["values"].items()
+        }
         ok = False
         for c in conflicts:
             matched = 0
-            for value, ids in want.items():
+            for value, ids in want_values.items():
                 if any(
                     (_contains(v["value"], value) or _contains(value, v["value"])) and set(v["articles"]) == ids
                     for v in c["values"]
                 ):
                     matched += 1
-            ok = ok or matched == len(want)
+            ok = ok or matched == len(want_values)
         add("conflicts", gc["about"][:60], ok, "")
     # Citations of summaries.
     n_sent = {a["id"]: len(a["sentences"]) for a in doc["articles"]}
