@@ -97,7 +97,7 @@ class Storydesk:
     ) -> IngestReport:
         """Read, clean and store articles; see :func:`storydesk.ingest.ingest`."""
         files = list(paths)
-        return ingest(self.store, files, encoding=encoding, max_bytes=max_bytes)
+        return ingest(self.store, files, encoding=encoding, max_bytes=max_bytes, progress=self.progress)
 
     def build(self, stages: Iterable[str] | None = None, force: bool = False) -> dict[str, dict[str, Any]]:
         """Run the pipeline (or only the named stages) over the store.

@@ -20,7 +20,7 @@ import datetime as dt
 import email.utils
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 from storydesk import clean as clean_mod
 from storydesk.errors import InputError, RejectedInput
 from storydesk.models import Article, Rejection, Sentence
+from storydesk.pipeline import Progress, no_progress
 from storydesk.store.base import Store
 from storydesk.textutil import content_id, normalize_text, sha256_bytes, split_sentences
 
@@ -540,7 +541,7 @@ def ingest(
     *,
     encoding: str | None = None,
     max_bytes: int = MAX_FILE_BYTES,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = no_progress,
 ) -> IngestReport:
     """Read, clean and store every article under ``paths``.
 
@@ -552,15 +553,14 @@ def ingest(
         paths: Files and folders (folders are read recursively, hidden files skipped).
         encoding: Force a text encoding instead of UTF-8.
         max_bytes: Largest file read whole.
-        progress: Called with each file's display path as it is read.
+        progress: Progress hook wrapping the list of files (the CLI draws a bar).
 
     Returns:
         What was added, what was already stored and what was rejected (with reasons).
     """
     report = IngestReport()
-    for path, display in discover(paths):
-        if progress:
-            progress(display)
+    files = list(discover(paths))
+    for path, display in progress(files, total=len(files), desc="ingest"):
         for item in read_path(path, display, encoding=encoding, max_bytes=max_bytes):
             if isinstance(item, RejectedInput):
                 _reject(store, report, item)
