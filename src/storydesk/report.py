@@ -7,6 +7,7 @@ offline and without JavaScript.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jinja2
@@ -14,21 +15,42 @@ import jinja2
 
 def _env() -> jinja2.Environment:
     """Jinja environment loading the package's templates, autoescaping HTML."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("storydesk", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["when"] = format_when
+    return env
+
+
+def format_when(entry: dict[str, Any]) -> str:
+    """A timeline entry's date at its precision: "2019", "2023-07", "week of 2023-08-07", "2023-08-21 – 2023-08-31"."""
+    date, precision = entry["date"], entry.get("precision", "day")
+    if precision == "year":
+        return str(date[:4])
+    if precision == "month":
+        return str(date[:7])
+    if precision == "week":
+        return f"week of {date}"
+    return f"{date} – {entry['end']}" if entry.get("end") else str(date)
+
+
+def article_label(article: dict[str, Any]) -> str:
+    """Short label for citations: the outlet, else the first word of the file name."""
+    if article.get("outlet"):
+        return str(article["outlet"])
+    stem = str(article["path"]).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    head = re.split(r"[_\s]", stem)[0]
+    return head if len(head) >= 3 else stem[:16]
 
 
 def render_report(doc: dict[str, Any]) -> str:
     """Render a story JSON document (see :func:`storydesk.export.story`) as one HTML page."""
     articles = {a["id"]: a for a in doc["articles"]}
     events = {e["id"]: e for e in doc["events"]}
-    labels = {}
-    for n, a in enumerate(doc["articles"], start=1):
-        labels[a["id"]] = a["outlet"] or a["path"].rsplit("/", 1)[-1] or f"article {n}"
+    labels = {a["id"]: article_label(a) for a in doc["articles"]}
     storylines = sorted(
         doc["storylines"],
         key=lambda s: -max((len(events[e]["articles"]) for e in s["events"] if e in events), default=0),
