@@ -32,8 +32,20 @@ def corpus(tmp_path):
 def test_run_exports_and_exit_code_reports_rejections(tmp_path):
     db, out, html = tmp_path / "s.db", tmp_path / "s.json", tmp_path / "s.html"
     res = CliRunner().invoke(
-        main, ["run", str(corpus(tmp_path)), "--db", str(db), "--json", str(out), "--html", str(html),
-               "--embedder", "hashing", "-q"],
+        main,
+        [
+            "run",
+            str(corpus(tmp_path)),
+            "--db",
+            str(db),
+            "--json",
+            str(out),
+            "--html",
+            str(html),
+            "--embedder",
+            "hashing",
+            "-q",
+        ],
     )
     assert res.exit_code == EXIT_REJECTED, res.output
     assert "bad.bin: [binary]" in res.output

@@ -50,8 +50,14 @@ def test_reingest_adds_nothing(tmp_path, store):
 
 
 def test_jsonl_json_html_and_feed(tmp_path, store):
-    rec = {"id": "gw-1", "outlet": "Greyline Wire", "title": "Tram plan approved", "published": "2025-02-04",
-           "url": "https://example.org/a", "text": "The council approved the plan.\n\nWork starts in spring."}
+    rec = {
+        "id": "gw-1",
+        "outlet": "Greyline Wire",
+        "title": "Tram plan approved",
+        "published": "2025-02-04",
+        "url": "https://example.org/a",
+        "text": "The council approved the plan.\n\nWork starts in spring.",
+    }
     write(tmp_path / "in" / "a.jsonl", json.dumps(rec) + "\n")
     write(tmp_path / "in" / "b.json", json.dumps([{**rec, "id": "gw-2", "title": "Second story"}]))
     write(
@@ -59,7 +65,9 @@ def test_jsonl_json_html_and_feed(tmp_path, store):
         "<html><head><title>Tram vote</title><meta property='og:site_name' content='Lorven Post'>"
         "<meta property='article:published_time' content='2025-02-05T08:00:00Z'></head><body>"
         "<nav>Home | World</nav><article><h1>Tram vote splits council</h1>"
-        + "".join(f"<p>Paragraph {i} of the tram story explains the vote in some detail for readers.</p>" for i in range(6))
+        + "".join(
+            f"<p>Paragraph {i} of the tram story explains the vote in some detail for readers.</p>" for i in range(6)
+        )
         + "</article><footer>Cookies</footer></body></html>",
     )
     write(

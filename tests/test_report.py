@@ -5,21 +5,44 @@ from storydesk.report import article_label, format_when, render_report
 
 def doc():
     art = {
-        "id": "a" * 16, "path": "lorven_post_tram.txt", "outlet": None, "title": "Tram <vote>", "published": "2025-02-04",
-        "duplicate_of": None, "primary": None, "relays": [], "text": "The council voted.",
+        "id": "a" * 16,
+        "path": "lorven_post_tram.txt",
+        "outlet": None,
+        "title": "Tram <vote>",
+        "published": "2025-02-04",
+        "duplicate_of": None,
+        "primary": None,
+        "relays": [],
+        "text": "The council voted.",
         "sentences": [{"index": 0, "text": "The council voted.", "start": 0, "end": 18}],
     }
     ev = {
-        "id": "ev-1", "storyline": "sl-1", "title": "Tram vote", "headline": "Tram vote", "articles": [art["id"]],
-        "start": "2025-02-04", "end": None,
+        "id": "ev-1",
+        "storyline": "sl-1",
+        "title": "Tram vote",
+        "headline": "Tram vote",
+        "articles": [art["id"]],
+        "start": "2025-02-04",
+        "end": None,
         "summary": [{"text": "The council voted.", "citations": [{"article": art["id"], "sentence": 0}]}],
-        "timeline": [{"date": "2025-01-01", "end": None, "precision": "month", "text": "Plan drafted.",
-                      "citations": [{"article": art["id"], "sentence": 0}]}],
-        "entities": [], "quotes": [], "claims": [], "conflicts": [],
+        "timeline": [
+            {
+                "date": "2025-01-01",
+                "end": None,
+                "precision": "month",
+                "text": "Plan drafted.",
+                "citations": [{"article": art["id"], "sentence": 0}],
+            }
+        ],
+        "entities": [],
+        "quotes": [],
+        "claims": [],
+        "conflicts": [],
     }
     return {
         "storydesk": {"version": "x", "schema": "1.0", "generated": "now"},
-        "articles": [art], "events": [ev],
+        "articles": [art],
+        "events": [ev],
         "storylines": [{"id": "sl-1", "title": "Tram", "events": ["ev-1"], "timeline": []}],
         "rejections": [{"source": "bad.bin", "code": "binary", "reason": "binary file"}],
     }

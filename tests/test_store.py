@@ -12,7 +12,10 @@ from storydesk.store.sqlite import MIGRATIONS
 
 def art(i: int, day: int | None) -> Article:
     return Article(
-        id=f"{i:016x}", source=f"a{i}.txt", text=f"Body {i}.", title=f"T{i}",
+        id=f"{i:016x}",
+        source=f"a{i}.txt",
+        text=f"Body {i}.",
+        title=f"T{i}",
         published=dt.date(2025, 1, day) if day else None,
         stripped=(StrippedLine("(With inputs from X)", "relay_credit", 3),),
     )

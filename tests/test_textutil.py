@@ -31,7 +31,7 @@ def test_paragraphs_single_newlines_and_soft_wraps():
 
 def test_normalize_and_fold():
     assert normalize_text("a\u00a0b\u200b c\r\n  d  ") == "a b c\nd"
-    assert fold("Kim’s “Plan” – Now") == "kim's \"plan\" - now"
+    assert fold("Kim’s “Plan” – Now") == 'kim\'s "plan" - now'
 
 
 def test_content_id_is_stable_and_sensitive():
