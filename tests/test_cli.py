@@ -2,8 +2,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import write
 
+from conftest import write
 from storydesk.cli import EXIT_REJECTED, main
 
 COMMANDS = ["run", "ingest", "build", "export", "show", "stages", "eval", "serve"]

@@ -3,8 +3,8 @@ import json
 import sqlite3
 
 import pytest
-from conftest import write
 
+from conftest import write
 from storydesk.errors import InputError, StoreError
 from storydesk.ingest import ingest
 from storydesk.store import SQLiteStore

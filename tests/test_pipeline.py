@@ -23,7 +23,7 @@ def test_default_pipeline_is_consistent():
 
 
 def test_missing_requirement_is_refused_when_built():
-    with pytest.raises(MissingInputError, match="b needs|requires x"):
+    with pytest.raises(MissingInputError, match=r"requires x"):
         Pipeline([Fake("a", {"articles"}, {"y"}), Fake("b", {"x"}, {"z"})])
 
 

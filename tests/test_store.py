@@ -54,10 +54,9 @@ def test_records_vectors_events_and_wal(tmp_path):
 
 def test_transaction_rolls_back_everything(tmp_path):
     with SQLiteStore(tmp_path / "s.db") as s:
-        with pytest.raises(RuntimeError):
-            with s.transaction():
-                s.put_record("k", "x", "v", 1)
-                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError), s.transaction():
+            s.put_record("k", "x", "v", 1)
+            raise RuntimeError("boom")
         assert s.get_record("k", "x") is None
 
 
