@@ -28,7 +28,7 @@ from storydesk.models import Article, Entity, Mention, Sentence, from_dict, to_d
 from storydesk.pipeline import Context
 from storydesk.textutil import fold
 
-VERSION = "entities-1"
+VERSION = "entities-2"
 KIND = "mentions"
 
 KEEP_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
@@ -47,14 +47,19 @@ _GENERIC_ORG_TAIL = re.compile(
 _DEFINITION = re.compile(
     r"\b((?:[A-Z][\w’'.-]*)(?:\s+(?:of|the|and|for|de|[A-Z][\w’'.-]*)){1,7})\s*\(\s*([A-Z][A-Za-z]{1,7})\s*\)"
 )
-# "North Korean leader Kim Jong-un", "Russian Defense Minister Sergei Shoigu".
-_DESCRIPTOR = re.compile(
-    r"(?:^|[\s,(])((?:[A-Z][\w’'-]+\s+){0,3}(?:leader|president|minister|prime minister|chief|head|spokesman|"
-    r"spokeswoman|spokesperson|secretary|general|governor|mayor|king|queen|chancellor|ambassador|official|"
-    r"commander|chairman|chairwoman|director|envoy|senator|lawmaker|premier|ruler|dictator))\s+"
-    r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,3})",
-    re.I,
+# Role nouns of a description ("North Korean leader Kim Jong-un", "Russian Defense Minister Sergei Shoigu").
+_ROLE = (
+    r"(?i:leader|president|vice[- ]president|minister|prime minister|chief|head|spokesman|spokeswoman|"
+    r"spokesperson|secretary|general|governor|mayor|king|queen|chancellor|ambassador|official|commander|"
+    r"chairman|chairwoman|chair|director|envoy|senator|lawmaker|premier|ruler|dictator|ceo|founder|judge|"
+    r"attorney general|prosecutor|sheriff|representative|candidate|nominee)"
 )
+# A description right before a person's name: up to three capitalised modifiers
+# (possessives allowed: "North Korea's leader") and a role noun, optionally
+# followed by a comma ("North Korea's leader, Kim Jong Un,").
+_DESC_BEFORE = re.compile(r"(?:^|(?<=[\s(\"“]))((?:[A-Z][\w’'.-]*\s+){0,3}" + _ROLE + r")\s*,?\s*$")
+# A description in apposition after the name: "Kim Jong Un, the North Korean leader,".
+_DESC_AFTER = re.compile(r"^\s*,\s+(?:the|a|an)\s+((?:[A-Z][\w’'.-]*\s+){0,3}" + _ROLE + r")\b(?=\s*[,.;)]|\s*$)")
 
 
 @lru_cache(maxsize=2)
@@ -152,9 +157,25 @@ def extract(article: Article, sentences: list[Sentence], doc: Any, title_doc: An
         long_form, short = clean_surface(m.group(1)), m.group(2)
         if _is_acronym_of(short, long_form):
             out.definitions.append((long_form, short))
-    for m in _DESCRIPTOR.finditer(body):
-        out.descriptions.append((m.group(1).strip(), clean_surface(m.group(2))))
+    out.descriptions.extend(_descriptions(doc.text if doc is not None else article.text, out.mentions))
     return out
+
+
+def _descriptions(text: str, mentions: list[Mention]) -> list[tuple[str, str]]:
+    """``(description, person name)`` pairs written next to person mentions of the body."""
+    pairs: list[tuple[str, str]] = []
+    for m in mentions:
+        if m.type != "PERSON" or m.sentence < 0:
+            continue
+        # Only the current line: a description never spans a paragraph break.
+        line_start = text.rfind("\n", 0, m.start) + 1
+        before = _DESC_BEFORE.search(text[max(line_start, m.start - 80) : m.start])
+        if before:
+            pairs.append((before.group(1).strip(), m.text))
+        after = _DESC_AFTER.match(text[m.end : m.end + 80])
+        if after:
+            pairs.append((after.group(1).strip(), m.text))
+    return pairs
 
 
 def _initials(name: str) -> str:

@@ -110,7 +110,7 @@ _MEDIA_WORDS = re.compile(
 # "North Korean state television". Modifiers must be lower case or nationality
 # adjectives, so that "Yonhap News Agency" is a name, not a generic agency.
 _GENERIC_MEDIA = re.compile(
-    r"^(?:(?:the|a|an|its|their)\s+)?(?:(?:[a-z]+|[A-Z][a-z]+(?:an|ese|ish|ian|ic|i))\s+){0,2}"
+    r"^(?:(?i:the|a|an|its|their|this|that|these|those)\s+)?(?:(?:[a-z]+|[A-Z][a-z]+(?:an|ese|ish|ian|ic|i))\s+){0,2}"
     r"(?:official\s+|state(?:-run|-owned| run)?\s+)?"
     r"(?:media|media\s+reports?|reports?|news\s+agency|agency|newspaper|television|tv|broadcaster|"
     r"state\s+media|state\s+television|state\s+news\s+agency|media\s+outlets?|dispatch)s?$"
@@ -129,6 +129,13 @@ _CREDIT_NAMES = re.compile(
 _PHOTO_AGENCY = re.compile(
     r"(?:Photo(?:graph)?s?\s*(?:by|:|/)|Image\s+Source\s*:|Credit\s*:|courtesy\s*:?)\s*([^)]+)", re.I
 )
+
+
+def looks_like_media(name: str, index: EntityIndex | None = None) -> bool:
+    """True when a name (or any alias of its entity) is a known wire, state medium or looks like a medium."""
+    ent = index.lookup(name) if index is not None else None
+    names = ent.aliases if ent else (name,)
+    return any(name_key(n) in WIRES or name_key(n) in STATE_MEDIA or _MEDIA_WORDS.search(n) for n in names)
 
 
 def _split_names(s: str) -> list[str]:
@@ -217,6 +224,13 @@ class MediaResolver:
                     pairs.setdefault(k, k.upper() if len(k) <= 5 else k.title())
             self._aliases_cache = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
         return self._aliases_cache
+
+    def is_generic(self, surface: str) -> bool:
+        """True for a reference to a medium that names none ("the report", "state media", "a media report")."""
+        s = surface.strip()
+        if not s or any(f" {k} " in " " + name_key(s) + " " for k, _ in self._media_aliases()):
+            return False
+        return bool(_GENERIC_MEDIA.search(s))
 
     def resolve(self, surface: str) -> str | None:
         """Medium named or meant by a source span, or None if it is not a medium.

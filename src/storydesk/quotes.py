@@ -14,9 +14,11 @@ variant per article, and counts its independent primary sources.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,15 +40,14 @@ from storydesk.models import (
 from storydesk.pipeline import Context
 from storydesk.textutil import fold
 
-ATTRIBUTION_VERSION = "attributions-1"
-QUOTES_VERSION = "quotes-1"
+ATTRIBUTION_VERSION = "attributions-2"
+QUOTES_VERSION = "quotes-2"
 ATTR_KIND = "attributions"
 QUOTES_KIND = "quotes"
 
-_PRONOUNS = {"he", "she", "him", "her", "his", "they", "them", "it", "we", "i"}
+_PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "they", "them", "we", "i"}
+_PRONOUNS = _PERSON_PRONOUNS | {"it"}
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,600})[\"“”«»]")
-#: Cosine between two variants' contents needed to call them one statement.
-ALIGN_THRESHOLD = 0.62
 
 
 def _quoted_fragments(text: str) -> list[str]:
@@ -66,7 +67,7 @@ def _sentence_index(sentences: Sequence[Sentence], offset: int) -> int:
 
 
 class _SpeakerResolver:
-    """Resolves source spans of one article to canonical names."""
+    """Resolves source spans of one article to canonical names, reading it in order."""
 
     def __init__(self, article: Article, mentions: list[Mention], index: EntityIndex, media: prov.MediaResolver):
         self.article = article
@@ -74,34 +75,43 @@ class _SpeakerResolver:
         self.index = index
         self.media = media
         self.last_speaker: str | None = None
+        # The medium this article named last: "the report", "it" refer back to it.
+        self.last_medium: str | None = None
 
     def is_person(self, name: str) -> bool:
         """True when ``name`` is a known person (pronouns resolve only to people)."""
         ent = self.index.lookup(name, "PERSON")
         return ent is not None and ent.type == "PERSON"
 
+    def _name(self, m: Mention) -> str:
+        """Canonical name of a person mention."""
+        ent = self.index.entity_of(m)
+        return ent.name if ent else m.text
+
     def person_before(self, offset: int) -> str | None:
         """Canonical name of the last person mentioned before ``offset``."""
         for m in reversed(self.persons):
             if m.end <= offset:
-                ent = self.index.entity_of(m)
-                return ent.name if ent else m.text
+                return self._name(m)
         return None
 
     def person_in(self, start: int, end: int) -> str | None:
         """Canonical name of the first person named inside a span (the content's subject)."""
         for m in self.persons:
             if start <= m.start < end:
-                ent = self.index.entity_of(m)
-                return ent.name if ent else m.text
+                return self._name(m)
         return None
 
     def resolve(self, text: str, offset: int) -> tuple[str | None, bool]:
         """``(name, is_media)`` for a source span starting at ``offset``."""
         t = text.strip()
         key = fold(t)
+        if key == "it" and self.last_medium:
+            return self.last_medium, True  # "..., it added": the report named before
         if key in _PRONOUNS:
             return (self.last_speaker or self.person_before(offset)), False
+        if self.media.is_generic(t) and self.last_medium:
+            return self.last_medium, True
         medium = self.media.resolve(t)
         if medium:
             return medium, True
@@ -114,9 +124,15 @@ class _SpeakerResolver:
         # A description that ends in a known name ("North Korean leader Kim Jong-un").
         for m in self.persons:
             if offset <= m.start < offset + len(text):
-                ent = self.index.entity_of(m)
-                return (ent.name if ent else m.text), False
+                return self._name(m), False
         return t or None, False
+
+    def content_speaker(self, start: int, end: int, text: str) -> str | None:
+        """The person whose words a medium reports: the pronoun or name the content starts with."""
+        lead = text.lstrip("\"“‘' ").split(" ", 1)[0].lower()
+        if lead in _PERSON_PRONOUNS:
+            return self.last_speaker or self.person_before(start)
+        return self.person_in(start, end)
 
 
 def resolve_article(
@@ -127,7 +143,14 @@ def resolve_article(
     index: EntityIndex,
     media: prov.MediaResolver,
 ) -> list[Attribution]:
-    """Turn extracted attribution spans into :class:`Attribution` records with resolved speakers."""
+    """Turn extracted attribution spans into :class:`Attribution` records with resolved speakers.
+
+    A medium's report of a person's quoted words ("KCNA said: “He set forth …”",
+    "the report mentioned that Kim wants “…”") is the person's statement with
+    the medium in ``via``; a medium's report without quoted words is the
+    medium's own statement. An attribution inside the content of a medium's
+    report ("…, Kim said, KCNA reported") inherits the medium as ``via``.
+    """
     res = _SpeakerResolver(article, mentions, index, media)
     out: list[Attribution] = []
     for sp in spans:
@@ -135,25 +158,25 @@ def resolve_article(
         via: list[str] = []
         speaker: str | None = None
         speaker_text = sp.source.text if sp.source else ""
+        quoted = bool(sp.direct) or bool(_QUOTED.search(content.text))
         if sp.source is not None:
             name, is_media = res.resolve(sp.source.text, sp.source.start)
             if is_media and name:
                 via.append(name)
-                # A medium reporting a person's words: the speaker is the person in the content.
-                lead = content.text.lstrip("\"“‘' ").split(" ", 1)[0].lower()
-                speaker = (
-                    res.last_speaker or res.person_before(content.start)
-                    if lead in _PRONOUNS
-                    else res.person_in(content.start, content.end)
-                ) or res.last_speaker
+                res.last_medium = name
+                person = res.content_speaker(content.start, content.end, content.text) if quoted else None
+                speaker = person or name
             else:
                 speaker = name
         for nested in getattr(sp, "nested_sources", ()):
             n_name, n_media = res.resolve(nested.text, nested.start)
             if n_media and n_name:
                 via.insert(0, n_name)  # "X reported citing Y": Y is nearer the speaker
-            elif n_name and speaker is None:
+                res.last_medium = n_name
+            elif n_name and (speaker is None or speaker in via):
                 speaker = n_name
+        if speaker is not None and speaker in via:
+            speaker = via[0]  # a report with no person's words: it originates with the innermost medium
         if speaker and res.is_person(speaker):
             res.last_speaker = speaker
         cue = sp.cue
@@ -175,6 +198,25 @@ def resolve_article(
                 via=tuple(dict.fromkeys(via)),
             )
         )
+    return _inherit_via(out)
+
+
+def _inherit_via(attrs: list[Attribution]) -> list[Attribution]:
+    """Give attributions nested in a medium's report ("…, Kim said, KCNA reported") that medium as ``via``."""
+    out: list[Attribution] = []
+    for a in attrs:
+        if a.via or a.cue_start < 0:
+            out.append(a)
+            continue
+        outer = [
+            o
+            for o in attrs
+            if o is not a and o.via and o.content_start <= a.cue_start < o.content_end and a.speaker != o.via[-1]
+        ]
+        if outer:
+            best = min(outer, key=lambda o: o.content_end - o.content_start)
+            a = replace(a, via=best.via)
+        out.append(a)
     return out
 
 
@@ -220,13 +262,212 @@ def load_attributions(store: Any, ids: Sequence[str]) -> dict[str, list[Attribut
 
 # --------------------------------------------------------------------------- alignment
 
+#: Lemmas of cues that report speech or writing. An indirect statement becomes a
+#: quote only with one of these: "Kim said that …" is a statement, "Pyongyang
+#: sees the drills as …" or "photos showed …" are not.
+_SPEECH_WORDS = (
+    "according accuse acknowledge add admit advise affirm agree announce answer applaud argue ask assert "
+    "assure blast boast brand call caution charge cite claim commend comment complain compliment concede "
+    "conclude condemn confirm contend criticise criticize declare decry demand denounce deny describe "
+    "direct disclose dismiss dub emphasise emphasize estimate explain express hail inform insist "
+    "instruct label lament laud mention note observe order pledge point praise predict proclaim promise "
+    "propose quote recall recommend reiterate reject remark reply report respond reveal say set slam "
+    "speak state stress suggest tell term testify thank threaten tweet underline underscore urge vow "
+    "warn welcome write"
+)
+SPEECH_LEMMAS = frozenset(_SPEECH_WORDS.split())
+_IRREGULAR = {
+    "said": "say",
+    "says": "say",
+    "told": "tell",
+    "wrote": "write",
+    "written": "write",
+    "spoke": "speak",
+    "spoken": "speak",
+    "saying": "say",
+    "telling": "tell",
+    "writing": "write",
+}
+_SUFFIXES = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ing", ""),
+    ("ing", "e"),
+    ("ed", ""),
+    ("ed", "e"),
+    ("d", ""),
+    ("es", ""),
+    ("s", ""),
+)
+_STOP_WORDS = (
+    "a an the and or but of to in on at for with by from as is are was were be been being that this these those it "
+    "its their his her he she they we our us you i not no so such than then there which who whom whose what when "
+    "where will would should could can may might must have has had do does did any all more most very"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+#: Score (0–1) at which two statements of one speaker in different articles are one quote.
+ALIGN_THRESHOLD = 0.55
+#: Two groups merge on their best pair when their average pair is no more than this below the threshold.
+LINK_SLACK = 0.1
 
-def _variant_text(a: Attribution) -> str:
-    """What a variant shows: the quoted words if any, else the reported content."""
-    frags = _quoted_fragments(a.content)
-    if frags:
-        return " … ".join(frags)
-    return a.content.strip().strip('“”"').strip()
+
+def _lemma_guess(word: str) -> str:
+    """A verb's lemma when it is a known speech verb ("warned" -> "warn"), else the word."""
+    w = word.lower()
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    if w in SPEECH_LEMMAS:
+        return w
+    for suf, rep in _SUFFIXES:
+        if w.endswith(suf) and w[: -len(suf)] + rep in SPEECH_LEMMAS:
+            return w[: -len(suf)] + rep
+    if re.search(r"(\w)\1(?:ed|ing)$", w) and re.sub(r"(\w)\1(?:ed|ing)$", r"\1", w) in SPEECH_LEMMAS:
+        return re.sub(r"(\w)\1(?:ed|ing)$", r"\1", w)  # "stopped" style doubling
+    return w
+
+
+def is_speech_cue(cue: str) -> bool:
+    """True when a cue reports speech or writing ("has repeatedly warned", "according to", "as saying")."""
+    return any(_lemma_guess(w) in SPEECH_LEMMAS for w in re.findall(r"[A-Za-z]+", cue))
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Crude stems of the content words ("drastically" and "drastic" share "drasti")."""
+    return frozenset(w[:6] for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP and len(w) > 1)
+
+
+def _clean_quote(text: str) -> str:
+    """A quoted passage without its marks and edge punctuation."""
+    return text.strip().strip("\"“”‘’'«»„").strip(" ,.;:…").strip()
+
+
+@dataclass
+class _Unit:
+    """One statement of one article, ready to align."""
+
+    article: str
+    speaker: str
+    attr: Attribution
+    text: str  # what the variant shows: the quoted words, else the reported content
+    context: str  # the whole content, to compare meaning
+    direct: bool
+    stems: frozenset[str] = field(default_factory=frozenset)
+    context_stems: frozenset[str] = field(default_factory=frozenset)
+
+
+def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = None) -> list[_Unit]:
+    """The statements of one article: quoted passages grouped by their innermost attribution.
+
+    A quoted passage (two words or more) belongs to the attribution with the
+    narrowest content around it, so "“…,” Kim said, KCNA reported" gives Kim's
+    words once, not twice. An attribution without quoted words is a statement
+    when its cue reports speech, its speaker is not a medium (a medium's
+    unquoted report is a report, not a quote) and its content has 4+ words.
+    Only attributions whose cue reports speech count ("Kim said", "according
+    to KCNA"; not "Pyongyang sees", "photos showed").
+
+    Args:
+        attrs: The attributions of one article.
+        text: The article text (for quotation marks); without it quoted
+            passages are read from the contents alone.
+        is_media: Predicate telling whether a speaker name is a news medium.
+    """
+    cands = [a for a in attrs if a.speaker and a.content.strip() and is_speech_cue(a.cue)]
+    if not cands:
+        return []
+    media = is_media or (lambda _n: False)
+    spans: list[tuple[int, int]] = []
+    if text is not None:
+        from storydesk.attribution.quotes import find_quotes
+
+        spans = [q for q in find_quotes(text) if len(_clean_quote(text[q[0] : q[1]]).split()) >= 2]
+    owned: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    quoted_attr: set[int] = set()
+    for q in spans:
+        owners = [i for i, a in enumerate(cands) if a.content_start < q[1] and q[0] < a.content_end]
+        if not owners:
+            continue
+        quoted_attr.update(owners)
+        best = min(owners, key=lambda i: (cands[i].content_end - cands[i].content_start, media(cands[i].speaker)))
+        owned[best].append(q)
+    units: list[_Unit] = []
+    for i, a in enumerate(cands):
+        speaker = a.speaker or ""
+        if owned.get(i) and text is not None:
+            frags = [_clean_quote(text[max(s, a.content_start) : min(e, a.content_end)]) for s, e in owned[i]]
+            shown = " … ".join(f for f in frags if f)
+            if not shown:
+                continue
+            units.append(_Unit(a.article_id, speaker, a, shown, a.content, True))
+        elif text is None and _quoted_fragments(a.content):
+            frags = [f for f in _quoted_fragments(a.content) if len(f.split()) >= 2]
+            if frags:
+                units.append(_Unit(a.article_id, speaker, a, " … ".join(frags), a.content, True))
+        elif (
+            i not in quoted_attr
+            and not _QUOTED.search(a.content)
+            and not media(speaker)
+            and len(a.content.split()) >= 4
+        ):
+            shown = a.content.strip().strip('“”"').strip()
+            units.append(_Unit(a.article_id, speaker, a, shown, a.content, False))
+    for u in units:
+        u.stems = _stems(u.text)
+        u.context_stems = _stems(u.context)
+    return units
+
+
+def _words(text: str) -> frozenset[str]:
+    """Folded content words, unstemmed."""
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP and len(w) > 1)
+
+
+def _contains_verbatim(a: _Unit, b: _Unit) -> bool:
+    """True when the shorter wording appears word for word inside the longer (2+ content words)."""
+    short, long_ = sorted((a.text, b.text), key=len)
+    if len(_words(short)) < 2:
+        return False
+    norm = [" " + " ".join(re.findall(r"[a-z0-9]+", fold(t))) + " " for t in (short, long_)]
+    return any(norm[0].strip() and p.strip() and " " + p.strip() + " " in norm[1] for p in norm[0].split(" … "))
+
+
+def _weighted_containment(a: frozenset[str], b: frozenset[str], idf: dict[str, float]) -> float:
+    """Share of the lighter side's word weight that the two sets have in common."""
+    if not a or not b:
+        return 0.0
+    wa = sum(idf.get(x, 1.0) for x in a)
+    wb = sum(idf.get(x, 1.0) for x in b)
+    return sum(idf.get(x, 1.0) for x in a & b) / min(wa, wb)
+
+
+def _weighted_share(a: frozenset[str], b: frozenset[str], idf: dict[str, float]) -> float:
+    """Share of ``a``'s word weight found in ``b``."""
+    wa = sum(idf.get(x, 1.0) for x in a)
+    return sum(idf.get(x, 1.0) for x in a & b) / wa if wa else 0.0
+
+
+def _score(
+    a: _Unit, b: _Unit, qa: np.ndarray, qb: np.ndarray, ca: np.ndarray, cb: np.ndarray, idf: dict[str, float]
+) -> float:
+    """How surely two units are one statement (0–1).
+
+    Shared word stems of the wordings, weighted by rarity among the event's
+    statements (every statement of a war story says "war"; one says
+    "exponential"), also counting a wording's words found in the other's
+    context (one outlet quotes what the other paraphrases); then the embedding
+    cosine of the wordings and that of the whole contents. An outlet that
+    quotes a part of what another quotes in full ("drastically boost" inside
+    "… an important goal to drastically boost the existing …") scores as an
+    exact wording, whatever the lengths.
+    """
+    direct = _weighted_containment(a.stems, b.stems, idf)
+    crossed = 0.5 * (_weighted_share(a.stems, b.context_stems, idf) + _weighted_share(b.stems, a.context_stems, idf))
+    lex = max(direct, crossed)
+    ctx = float(ca @ cb)
+    sc = 0.3 * lex + 0.3 * float(qa @ qb) + 0.4 * ctx
+    if _contains_verbatim(a, b):
+        sc = max(sc, 0.6 + 0.4 * ctx)
+    return sc
 
 
 def align_quotes(
@@ -234,24 +475,29 @@ def align_quotes(
     embedder: Embedder,
     provenance: dict[str, Provenance],
     index: EntityIndex | None = None,
+    texts: dict[str, str] | None = None,
+    threshold: float = ALIGN_THRESHOLD,
 ) -> list[Quote]:
-    """Group attributions of several articles into quotes (one statement, many variants).
+    """Group the statements of several articles into quotes (one statement, a variant per article).
 
-    Two attributions are one statement when their speakers match and their
-    contents are close in meaning (embedding cosine ≥ :data:`ALIGN_THRESHOLD`);
-    each article contributes at most one variant per quote. A statement with no
-    medium named beside it reached the article through the article's primary
-    media (its provenance), so that is its ``via``.
+    Statements are the quoted passages and reported speech of each article
+    (:func:`quote_units`). Two statements of the same speaker in different
+    articles are scored by shared word stems, by the embedding cosine of their
+    wordings and by that of their whole contents; pairs are merged best first
+    (best pair ≥ ``threshold`` and average pair ≥ ``threshold`` − :data:`LINK_SLACK`), and a quote never takes two
+    statements of one article. A statement with no medium named beside it
+    reached the article through the article's primary media (its provenance),
+    so that is its ``via``; ``independent_sources`` counts the distinct
+    primary sources behind the variants.
 
     Args:
         attributions: Article id -> its attributions.
-        embedder: Embeds contents for comparison.
+        embedder: Embeds wordings and contents for comparison.
         provenance: Article id -> its provenance (primary sources, relays).
         index: Canonicalises speaker names, when given.
+        texts: Article id -> article text, to find quotation marks exactly.
+        threshold: Minimum average score for two groups to merge.
     """
-    items = [a for aid in sorted(attributions) for a in attributions[aid] if a.speaker and a.content.strip()]
-    if not items:
-        return []
 
     def canon(name: str | None) -> str | None:
         if name and index is not None:
@@ -259,83 +505,112 @@ def align_quotes(
             return ent.name if ent else name
         return name
 
+    def is_media(name: str | None) -> bool:
+        if not name:
+            return False
+        return any(name in a.via for attrs in attributions.values() for a in attrs) or (
+            index is not None and prov.looks_like_media(name, index)
+        )
+
+    units: list[_Unit] = []
+    for aid in sorted(attributions):
+        for u in quote_units(attributions[aid], (texts or {}).get(aid), is_media):
+            u.speaker = canon(u.speaker) or u.speaker
+            units.append(u)
+    if not units:
+        return []
     # Only speakers whose words the articles credit to a medium inherit the article's
     # primary media; an expert talking to the outlet reaches it directly.
-    mediated = {canon(a.speaker) for a in items if a.via}
+    mediated = {u.speaker for u in units if u.attr.via}
 
-    def via_of(a: Attribution) -> tuple[str, ...]:
-        if a.via:
-            return a.via
-        p = provenance.get(a.article_id)
-        return prov.media_primaries(p) if p and canon(a.speaker) in mediated else ()
+    def via_of(u: _Unit) -> tuple[str, ...]:
+        if u.attr.via:
+            return u.attr.via
+        p = provenance.get(u.article)
+        return prov.media_primaries(p) if p and u.speaker in mediated else ()
 
-    vecs = embedder.encode([a.content for a in items])
-    groups: list[dict[str, Any]] = []
-    # Direct quotes first, so a quote's representative is its most literal wording.
-    order = sorted(range(len(items)), key=lambda i: (not items[i].direct, -len(items[i].content)))
-    for i in order:
-        a = items[i]
-        spk = canon(a.speaker)
-        best, best_sim = None, ALIGN_THRESHOLD
-        for g in groups:
-            if g["speaker"] != spk:
+    df: Counter[str] = Counter(x for u in units for x in u.stems | u.context_stems)
+    idf = {x: math.log(1 + len(units) / c) for x, c in df.items()}
+    qv = embedder.encode([u.text for u in units])
+    cv = embedder.encode([u.context for u in units])
+    n = len(units)
+    score = np.zeros((n, n), dtype=np.float32)
+    pairs: list[tuple[float, int, int]] = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            if units[i].speaker != units[j].speaker or units[i].article == units[j].article:
                 continue
-            sim = float(np.max(np.vstack(g["vecs"]) @ vecs[i]))
-            if sim >= best_sim:
-                best, best_sim = g, sim
-        if best is None:
-            groups.append({"speaker": spk, "members": [a], "vecs": [vecs[i]]})
-        else:
-            best["members"].append(a)
-            best["vecs"].append(vecs[i])
+            sc = _score(units[i], units[j], qv[i], qv[j], cv[i], cv[j], idf)
+            score[i, j] = score[j, i] = sc
+            if sc >= threshold:
+                pairs.append((sc, i, j))
+    pairs.sort(key=lambda x: (-x[0], x[1], x[2]))
+    cluster = list(range(n))
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    for _sc, i, j in pairs:
+        ci, cj = cluster[i], cluster[j]
+        if ci == cj:
+            continue
+        mi, mj = members[ci], members[cj]
+        if {units[k].article for k in mi} & {units[k].article for k in mj}:
+            continue  # one variant per article
+        if float(np.mean(score[np.ix_(mi, mj)])) < threshold - LINK_SLACK:
+            continue  # the best pair agrees, but the groups as a whole do not
+        for k in mj:
+            cluster[k] = ci
+        mi.extend(mj)
+        del members[cj]
     quotes: list[Quote] = []
-    for g in groups:
-        per_article: dict[str, Attribution] = {}
-        for a in g["members"]:
-            cur = per_article.get(a.article_id)
-            if cur is None or (a.direct and not cur.direct):
-                per_article[a.article_id] = a
-        variants = tuple(
-            QuoteVariant(article=aid, text=_variant_text(a), sentence=a.sentence)
-            for aid, a in sorted(per_article.items())
-        )
-        vias = {aid: via_of(a) for aid, a in per_article.items()}
+    for mem in members.values():
+        group = sorted((units[k] for k in mem), key=lambda u: u.article)
+        variants = tuple(QuoteVariant(article=u.article, text=u.text, sentence=u.attr.sentence) for u in group)
+        vias = {u.article: via_of(u) for u in group}
         via_counts: Counter[str] = Counter(v[0] for v in vias.values() if v)
-        common_via = tuple(v for v, c in via_counts.most_common() if c * 2 >= len(per_article))
-        primaries: set[str] = set()
-        for aid, v in vias.items():
-            if v:
-                primaries.add(v[0])
-            else:
-                p = provenance.get(aid)
-                primaries |= set(p.primary) if p and p.primary else {aid}
-        texts = [v.text for v in variants]
+        common_via = tuple(v for v, c in via_counts.most_common() if c * 2 >= len(group))
+        primaries = {v[0] if v else _own_channel(provenance.get(aid), aid) for aid, v in vias.items()}
         quotes.append(
             Quote(
-                speaker=g["speaker"],
-                text=_canonical(texts),
+                speaker=group[0].speaker,
+                text=_canonical([u.text for u in group]),
                 variants=variants,
                 via=common_via,
-                cue=Counter(a.cue for a in per_article.values()).most_common(1)[0][0],
-                direct=any(a.direct for a in per_article.values()),
+                cue=Counter(u.attr.cue for u in group).most_common(1)[0][0],
+                direct=any(u.direct for u in group),
                 independent_sources=max(1, len(primaries)),
             )
         )
-    quotes.sort(key=lambda q: (-len(q.variants), q.text))
+    quotes.sort(key=lambda q: (-len(q.variants), not q.direct, q.variants[0].article, q.variants[0].sentence))
     return quotes
 
 
+def _own_channel(p: Provenance | None, article_id: str) -> str:
+    """Where an article's unmediated statement comes from: the wire it relays, else its own reporting."""
+    if p is not None and p.relays:
+        return p.relays[0]
+    own = [x for x in (p.primary if p else ()) if x.startswith("own:")]
+    return own[0] if own else "own:" + article_id
+
+
 def _canonical(texts: list[str]) -> str:
-    """The wording most variants share: the shortest text contained in most of the others."""
-    folded = [fold(t) for t in texts]
-    best, best_key = texts[0], (-1, 0)
-    for t, f in zip(texts, folded, strict=True):
-        inside = sum(1 for o in folded if f and f in o)
-        key = (inside, -len(t))
-        if key > best_key:
-            best, best_key = t, key
-    if best_key[0] <= 1:
-        return max(texts, key=lambda t: (sum(fold(t) in o for o in folded), -abs(len(t) - 80)))
+    """The wording that stands for all variants: the fragment whose words the other variants share most.
+
+    Each variant is split into its quoted fragments; a fragment scores the
+    share of its word stems found in each other variant, summed. Ties go to
+    the longer, more complete fragment.
+    """
+    if len(texts) == 1:
+        return texts[0]
+    stems = [_stems(t) for t in texts]
+    best, best_key = texts[0], (-1.0, 0)
+    for i, t in enumerate(texts):
+        for frag in t.split(" … "):
+            fs = _stems(frag)
+            if not fs:
+                continue
+            share = sum(len(fs & stems[j]) / len(fs) for j in range(len(texts)) if j != i)
+            key = (round(share, 6), len(frag))
+            if key > best_key:
+                best, best_key = frag.strip(), key
     return best
 
 
@@ -360,7 +635,8 @@ class QuotesStage:
                 continue
             attrs = load_attributions(store, ev.articles)
             index = EntityIndex(load_article_entities(store, ev.articles))
-            quotes = align_quotes(attrs, ctx.embedder, prov.load_provenance(store, ev.articles), index)
+            texts = {a.id: a.text for a in store.articles(ev.articles)}
+            quotes = align_quotes(attrs, ctx.embedder, prov.load_provenance(store, ev.articles), index, texts)
             store.put_record(QUOTES_KIND, ev.id, QUOTES_VERSION, {"members": members, "quotes": to_dict(quotes)})
             n += 1
         return {"events": n}
