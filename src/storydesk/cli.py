@@ -65,7 +65,11 @@ class _Group(click.Group):
 
 
 db_option = click.option(
-    "--db", default=DEFAULT_DB, show_default=True, envvar="STORYDESK_DB", help="SQLite database file."
+    "--db",
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="STORYDESK_DB",
+    help="SQLite database file, or a postgresql:// URL ([postgres] extra).",
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter.")
 embedder_option = click.option(
@@ -197,6 +201,10 @@ def export(db: str, json_out: str | None, html_out: str | None, quiet: bool) -> 
 
 def _require_db(db: str) -> None:
     """Refuse to create an empty database for read-only commands."""
+    if db.startswith(("postgresql://", "postgres://")):
+        return  # a server database: opening it says clearly if it is unreachable
+    if db.startswith("sqlite:///"):
+        db = db[len("sqlite:///") :]
     if db != ":memory:" and not Path(db).exists():
         raise click.UsageError(f"no database at {db}; run `storydesk run PATH --db {db}` first")
 

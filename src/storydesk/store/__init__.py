@@ -19,7 +19,16 @@ def open_store(url: str | Path, readonly: bool = False) -> Store:
     """
     s = str(url)
     if s.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("the PostgreSQL backend is not available in this version; use an SQLite file path")
+        try:
+            from storydesk.store.postgres import PostgresStore
+        except ImportError as e:
+            # Only a missing or broken psycopg means "install the extra"; anything else is a bug to show.
+            if not (e.name or "psycopg").startswith("psycopg"):
+                raise
+            raise ConfigError(
+                f"a postgresql:// database needs the [postgres] extra: pip install 'storydesk[postgres]' ({e})"
+            ) from None
+        return PostgresStore(s, readonly=readonly)
     if s.startswith("sqlite:///"):
         s = s[len("sqlite:///") :]
     return SQLiteStore(s, readonly=readonly)
