@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,7 +22,9 @@ from storydesk.dates import TimelineStage, TimexStage
 from storydesk.dedup import DedupStage
 from storydesk.embed import Embedder
 from storydesk.entities import EntitiesStage
+from storydesk.errors import InputError
 from storydesk.ingest import MAX_FILE_BYTES, IngestReport, ingest
+from storydesk.models import Event, Storyline
 from storydesk.pipeline import Context, Pipeline, Progress, Stage, no_progress
 from storydesk.provenance import ProvenanceStage
 from storydesk.quotes import AttributionsStage, QuotesStage
@@ -128,3 +131,281 @@ class Storydesk:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(render_report(self.story()), encoding="utf-8")
         return p
+
+    # ------------------------------------------------------------------ browsing (REST API and web UI)
+    def list_events(
+        self,
+        query: str | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        outlet: str | None = None,
+        storyline: str | None = None,
+        order: str = "newest",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """Events matching filters, one page at a time.
+
+        Args:
+            query: Full-text search over article titles and texts (all words must match).
+            since: Keep events that happened (or, undated, were reported) on or after this date.
+            until: ... on or before this date.
+            outlet: Keep events with at least one article from this outlet (case-insensitive).
+            storyline: Keep the events of one storyline.
+            order: ``newest``, ``oldest`` or ``biggest`` (most articles first).
+            limit: Page size, 1 to 500.
+            offset: Rows to skip.
+
+        Returns:
+            ``{"total", "limit", "offset", "items"}``; each item is a row of
+            :meth:`Store.event_overview` plus ``date`` (the date it sorts by), ``headline`` and
+            ``lead`` (first summary sentence), and ``matches`` (matching articles) when searching.
+
+        Raises:
+            InputError: A bad date, order or page size.
+        """
+        _check_page(order, limit, offset)
+        rows = _sorted_rows(self._filtered_events(query, since, until, outlet, storyline), order)
+        page = rows[offset : offset + limit]
+        self._add_teasers(page)
+        return {"total": len(rows), "limit": limit, "offset": offset, "items": page}
+
+    def list_stories(
+        self,
+        query: str | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        outlet: str | None = None,
+        order: str = "newest",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """Storylines whose events match the filters (see :meth:`list_events`), one page at a time.
+
+        Returns:
+            ``{"total", "limit", "offset", "items"}``; each item has ``id, title, date, start, end,
+            articles`` (total), ``outlets`` and ``events`` (its matching event rows, oldest first).
+        """
+        _check_page(order, limit, offset)
+        rows = self._filtered_events(query, since, until, outlet, None)
+        titles = {s.id: s.title for s in self.store.storylines()}
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            groups.setdefault(r["storyline"] or r["id"], []).append(r)
+        stories = []
+        for sid, evs in groups.items():
+            evs.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"]))
+            starts = [r["start"] or r["first_published"] for r in evs if r["start"] or r["first_published"]]
+            ends = [r["date"] for r in evs if r["date"]]
+            stories.append(
+                {
+                    "id": sid,
+                    "title": titles.get(sid) or max(evs, key=lambda r: r["articles"])["title"],
+                    "date": max(ends) if ends else None,
+                    "start": min(starts) if starts else None,
+                    "end": max(ends) if ends else None,
+                    "articles": sum(r["articles"] for r in evs),
+                    "outlets": sorted({o for r in evs for o in r["outlets"]}),
+                    "seq": max(r["seq"] for r in evs),
+                    "events": evs,
+                }
+            )
+        stories = _sorted_rows(stories, order)
+        page = stories[offset : offset + limit]
+        self._add_teasers([r for s in page for r in s["events"]])
+        return {"total": len(stories), "limit": limit, "offset": offset, "items": page}
+
+    def event_document(self, event_id: str) -> dict[str, Any]:
+        """The story JSON restricted to one event: its articles, the event and its storyline.
+
+        The same shape as :meth:`story` (and valid against its schema), built without
+        reading the rest of the store, so it stays fast on large databases.
+
+        Raises:
+            KeyError: No such event.
+        """
+        ev = self.store.get_event(event_id)
+        storylines = []
+        if ev.storyline:
+            try:
+                storylines = [self.store.get_storyline(ev.storyline)]
+            except KeyError:
+                storylines = []  # storylines are regrouped after events; a stale link is not an error
+        return self._document([ev], storylines)
+
+    def storyline_document(self, storyline_id: str) -> dict[str, Any]:
+        """The story JSON restricted to one storyline: its events and their articles.
+
+        Raises:
+            KeyError: No such storyline.
+        """
+        sl = self.store.get_storyline(storyline_id)
+        events = []
+        for eid in sl.events:
+            try:
+                events.append(self.store.get_event(eid))
+            except KeyError:
+                continue  # an event merged away since the storylines were built
+        return self._document(events, [sl])
+
+    def article_document(self, article_id: str) -> dict[str, Any]:
+        """One article as in the story JSON's ``articles[]`` (with its ``event``).
+
+        Raises:
+            KeyError: No such article.
+        """
+        from storydesk.dedup import KIND as DEDUP_KIND
+        from storydesk.export import article_json
+        from storydesk.provenance import load_provenance
+
+        a = self.store.get_article(article_id)
+        dup = self.store.get_record(DEDUP_KIND, article_id)
+        prov = load_provenance(self.store, [article_id]).get(article_id)
+        event = self.store.events_of([article_id]).get(article_id)
+        return article_json(self.store, a, dup[1]["duplicate_of"] if dup else None, prov, event)
+
+    def _document(self, events: Sequence[Event], storylines: Sequence[Storyline]) -> dict[str, Any]:
+        """A story JSON document over some events (their articles only)."""
+        from storydesk import __version__
+        from storydesk.dates import STORYLINE_TIMELINE_KIND
+        from storydesk.dedup import KIND as DEDUP_KIND
+        from storydesk.export import SCHEMA_VERSION, article_json, event_json
+        from storydesk.models import TimelineEntry, from_dict
+        from storydesk.provenance import load_provenance
+
+        ids = [a for ev in events for a in ev.articles]
+        event_of = {a: ev.id for ev in events for a in ev.articles}
+        dups = {k: d["duplicate_of"] for k, _v, d in self.store.records(DEDUP_KIND, ids)}
+        provs = load_provenance(self.store, ids)
+        arts = self.store.articles(ids)
+        keep = set(ids)
+        lines = []
+        for s in storylines:
+            rec = self.store.get_record(STORYLINE_TIMELINE_KIND, s.id)
+            entries = [from_dict(TimelineEntry, e) for e in rec[1]] if rec else []
+            timeline = []
+            for t in entries:
+                cites = [c for c in t.citations if c.article in keep]
+                if cites:  # every citation must point into this document
+                    timeline.append(
+                        {
+                            "date": t.date.isoformat(),
+                            "end": t.end.isoformat() if t.end else None,
+                            "precision": t.precision,
+                            "background": t.background,
+                            "text": t.text,
+                            "citations": [{"article": c.article, "sentence": c.sentence} for c in cites],
+                        }
+                    )
+            lines.append({"id": s.id, "title": s.title, "events": list(s.events), "timeline": timeline})
+        return {
+            "storydesk": {
+                "version": __version__,
+                "schema": SCHEMA_VERSION,
+                "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "embedder": self.store.get_meta("embedder"),
+            },
+            "articles": [
+                article_json(self.store, a, dups.get(a.id), provs.get(a.id), event_of.get(a.id)) for a in arts
+            ],
+            "events": [event_json(self.store, ev) for ev in events],
+            "storylines": lines,
+            "rejections": [],
+        }
+
+    def _filtered_events(
+        self,
+        query: str | None,
+        since: str | dt.date | None,
+        until: str | dt.date | None,
+        outlet: str | None,
+        storyline: str | None,
+    ) -> list[dict[str, Any]]:
+        """Event overview rows passing the filters, each with its sort ``date``."""
+        lo, hi = _as_date(since, "since"), _as_date(until, "until")
+        if lo and hi and lo > hi:
+            raise InputError(f"'since' ({lo}) is after 'until' ({hi})")
+        matches: dict[str, int] | None = None
+        if query and query.strip():
+            matches = {}
+            hits = self.store.search_articles(query, limit=SEARCH_LIMIT)
+            for eid in self.store.events_of(hits).values():
+                matches[eid] = matches.get(eid, 0) + 1
+        want_outlet = outlet.strip().casefold() if outlet and outlet.strip() else None
+        out = []
+        for r in self.store.event_overview():
+            if storyline and r["storyline"] != storyline:
+                continue
+            if matches is not None:
+                if r["id"] not in matches:
+                    continue
+                r["matches"] = matches[r["id"]]
+            if want_outlet and want_outlet not in {o.casefold() for o in r["outlets"]}:
+                continue
+            first = r["start"] or r["first_published"]
+            last = r["end"] or r["start"] or r["last_published"]
+            if (lo or hi) and not (first and last):
+                continue  # an undated event cannot be placed in a date range
+            if lo and last and last < lo.isoformat():
+                continue
+            if hi and first and first > hi.isoformat():
+                continue
+            r["date"] = last
+            out.append(r)
+        return out
+
+    def _add_teasers(self, rows: list[dict[str, Any]]) -> None:
+        """Add ``headline`` and ``lead`` (first summary sentence) to event rows, in one read."""
+        from storydesk.summarize import KIND as SUMMARY_KIND
+
+        recs = {k: d for k, _v, d in self.store.records(SUMMARY_KIND, [r["id"] for r in rows])}
+        for r in rows:
+            d = recs.get(r["id"]) or {}
+            r["headline"] = d.get("headline") or r["title"]
+            summary = d.get("summary") or []
+            r["lead"] = summary[0]["text"] if summary else None
+
+
+#: Most article hits a full-text query maps to events.
+SEARCH_LIMIT = 5000
+#: Orders accepted by :meth:`Storydesk.list_events` and :meth:`Storydesk.list_stories`.
+ORDERS = ("newest", "oldest", "biggest")
+MAX_PAGE = 500
+
+
+def _as_date(value: str | dt.date | None, name: str) -> dt.date | None:
+    """Parse an optional ISO date filter, with a clear error."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(f"'{name}' must be a date like 2024-03-31, got {value!r}") from None
+
+
+def _check_page(order: str, limit: int, offset: int) -> None:
+    """Validate listing arguments."""
+    if order not in ORDERS:
+        raise InputError(f"'order' must be one of {', '.join(ORDERS)}, got {order!r}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InputError(f"'limit' must be between 1 and {MAX_PAGE}, got {limit}")
+    if offset < 0:
+        raise InputError(f"'offset' must be 0 or more, got {offset}")
+
+
+def _sorted_rows(rows: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:
+    """Sort listing rows: newest/oldest by date (undated last), biggest by article count."""
+    dated = [r for r in rows if r["date"]]
+    undated = sorted((r for r in rows if not r["date"]), key=lambda r: -r["seq"])
+    if order == "biggest":
+        return sorted(rows, key=lambda r: (-r["articles"], _neg_date(r["date"]), -r["seq"]))
+    if order == "oldest":
+        return sorted(dated, key=lambda r: (r["date"], r["seq"])) + undated
+    return sorted(dated, key=lambda r: (_neg_date(r["date"]), -r["seq"])) + undated
+
+
+def _neg_date(d: str | None) -> int:
+    """A sort key putting later ISO dates first (undated last)."""
+    return -int(d.replace("-", "")) if d else 0

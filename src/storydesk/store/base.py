@@ -149,3 +149,46 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def set_meta(self, key: str, value: str) -> None:
         """Set a store-level setting."""
+
+    # ------------------------------------------------------------------ browsing (REST API and web UI)
+    def event_overview(self) -> list[dict[str, Any]]:
+        """One light row per event for listing pages (no texts, no derived records).
+
+        Returns:
+            Dicts with ``id, title, storyline, start, end, articles`` (member count),
+            ``outlets`` (distinct, sorted), ``first_published, last_published`` (ISO dates
+            or None) and ``seq`` (ingest order of its first article), oldest first.
+            Backends override this with one query; the default walks :meth:`events`.
+        """
+        arts = {a.id: a for a in self.articles()}
+        rows = []
+        for n, ev in enumerate(self.events()):
+            members = [arts[a] for a in ev.articles if a in arts]
+            days = sorted(a.published.isoformat() for a in members if a.published)
+            rows.append(
+                {
+                    "id": ev.id,
+                    "title": ev.title,
+                    "storyline": ev.storyline,
+                    "start": ev.start.isoformat() if ev.start else None,
+                    "end": ev.end.isoformat() if ev.end else None,
+                    "articles": len(ev.articles),
+                    "outlets": sorted({a.outlet for a in members if a.outlet}),
+                    "first_published": days[0] if days else None,
+                    "last_published": days[-1] if days else None,
+                    "seq": n,
+                }
+            )
+        return rows
+
+    def events_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Map each given article id to the id of its event (articles not in an event are left out)."""
+        wanted = set(article_ids)
+        return {a: ev.id for ev in self.events() for a in ev.articles if a in wanted}
+
+    def get_storyline(self, storyline_id: str) -> Storyline:
+        """One storyline; raises KeyError if absent."""
+        for s in self.storylines():
+            if s.id == storyline_id:
+                return s
+        raise KeyError(storyline_id)

@@ -510,6 +510,47 @@ class SQLiteStore(Store):
         ).fetchall()
         return [r[0] for r in rows]
 
+    def event_overview(self) -> list[dict[str, Any]]:
+        """One light row per event for listing pages, in one query (see :meth:`Store.event_overview`)."""
+        rows = self._exec(
+            'SELECT e.id, e.title, e.storyline, e.start, e."end", e.first_seq, count(ea.article_id) AS n,'
+            " min(a.published) AS first_pub, max(a.published) AS last_pub,"
+            " json_group_array(DISTINCT a.outlet) AS outlets"
+            " FROM events e LEFT JOIN event_articles ea ON ea.event_id = e.id"
+            " LEFT JOIN articles a ON a.id = ea.article_id"
+            " GROUP BY e.id ORDER BY e.first_seq, e.id"
+        ).fetchall()
+        return [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "storyline": r["storyline"],
+                "start": r["start"],
+                "end": r["end"],
+                "articles": r["n"],
+                "outlets": sorted(o for o in json.loads(r["outlets"]) if o),
+                "first_published": r["first_pub"],
+                "last_published": r["last_pub"],
+                "seq": r["first_seq"],
+            }
+            for r in rows
+        ]
+
+    def events_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Map each given article id to the id of its event (articles not in an event are left out)."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(article_ids), 500):
+            q = f"SELECT article_id, event_id FROM event_articles WHERE article_id IN ({_marks(len(chunk))})"
+            out.update({r[0]: r[1] for r in self._exec(q, chunk).fetchall()})
+        return out
+
+    def get_storyline(self, storyline_id: str) -> Storyline:
+        """One storyline; raises KeyError if absent."""
+        row = self._exec("SELECT id, title, events FROM storylines WHERE id = ?", (storyline_id,)).fetchone()
+        if row is None:
+            raise KeyError(storyline_id)
+        return Storyline(row["id"], tuple(json.loads(row["events"])), row["title"])
+
     def get_meta(self, key: str) -> str | None:
         """A store-level setting."""
         row = self._exec("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

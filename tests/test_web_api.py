@@ -1,0 +1,519 @@
+"""REST API and server-rendered pages, over real HTTP on loopback (uvicorn in a thread).
+
+The corpus is hand-written and fictional: a tram line vote in "Lorven" reported by three
+outlets, and a bridge fire in "Skarn" reported by two. Builds use the hashing embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+import uvicorn
+
+from storydesk.api import Storydesk
+from storydesk.embed import HashingEmbedder
+from storydesk.export import schema
+from storydesk.web import create_app, views
+
+TOKEN = "s3cret-test-token"
+
+TRAM = [
+    {
+        "id": "lp-1",
+        "outlet": "Lorven Post",
+        "title": "Lorven council approves new tram line after long debate",
+        "published": "2025-02-04",
+        "text": "LORVEN - The city council of Lorven approved the new Harbour tram line on Tuesday after a nine-hour "
+        "debate, Mayor Edda Brun said.\n\nThe line will cost 212 million crowns and link the harbour to the "
+        'university, the council said.\n\n"This tram line will change how Lorven moves," Brun told reporters after '
+        "the vote.\n\nOpposition members walked out before the vote on the tram line. Construction is due to start "
+        "in the spring.",
+    },
+    {
+        "id": "hl-1",
+        "outlet": "Harbor Ledger",
+        "title": "Tram line wins council vote in Lorven",
+        "published": "2025-02-04",
+        "text": "The Lorven city council approved the Harbour tram line on Tuesday after a long debate, the mayor said."
+        "\n\nThe tram line will cost 240 million crowns, according to the transport office, and link the harbour "
+        'with the university.\n\n"This tram line will change how our city moves," Mayor Edda Brun said after the '
+        "vote.\n\nConstruction of the tram line is due to start in the spring.",
+    },
+    {
+        "id": "nw-1",
+        "outlet": "Northfold Wire",
+        "title": "Lorven votes for Harbour tram line",
+        "published": "2025-02-05",
+        "text": "The council of Lorven voted on Tuesday to build the Harbour tram line, ending a nine-hour debate.\n\n"
+        "Mayor Edda Brun said the tram line would link the harbour and the university and cost 212 million crowns."
+        "\n\nOpposition members walked out before the vote. Construction of the tram line starts in the spring.",
+    },
+]
+FIRE = [
+    {
+        "id": "lp-2",
+        "outlet": "Lorven Post",
+        "title": "Fire closes Skarn bridge for a week",
+        "published": "2025-03-10",
+        "text": "SKARN - A fire broke out under the old Skarn bridge on Sunday night and closed it to traffic, "
+        "firefighters said.\n\nFire chief Tomas Vell said the bridge would stay closed for at least a week while "
+        "engineers inspect the steel beams.\n\nNobody was hurt in the fire, which started in a storage shed under "
+        "the bridge.",
+    },
+    {
+        "id": "hl-2",
+        "outlet": "Harbor Ledger",
+        "title": "Skarn bridge shut after night fire",
+        "published": "2025-03-11",
+        "text": "The old Skarn bridge was closed on Monday after a fire under its steel beams on Sunday night, fire "
+        "chief Tomas Vell said.\n\nEngineers will inspect the bridge, which will stay closed for at least a week."
+        "\n\nThe fire started in a storage shed under the bridge and nobody was hurt.",
+    },
+]
+#: Sent over the API during the tests: a fourth report of the tram vote.
+LATE_TRAM = {
+    "id": "gp-1",
+    "outlet": "Greyport Gazette",
+    "title": "Greyport Gazette: Lorven council backs Harbour tram line",
+    "published": "2025-02-05",
+    "text": "The Lorven city council approved the Harbour tram line on Tuesday after a nine-hour debate, Mayor Edda "
+    "Brun said.\n\nThe tram line will link the harbour and the university. Opposition members walked out before "
+    "the vote.\n\nConstruction of the tram line is due to start in the spring.",
+}
+
+
+# --------------------------------------------------------------------------- a real server on loopback
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """Runs an ASGI app with uvicorn on a loopback port in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+def wait_for_job(client: httpx.Client, job: dict[str, Any], timeout: float = 180) -> dict[str, Any]:
+    """Poll a job until it is done or failed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = client.get(job["url"]).json()
+        if st["status"] in ("done", "failed"):
+            return st
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job did not finish: {st}")
+        time.sleep(0.1)
+
+
+def build_db(path: Path, articles: list[dict[str, Any]]) -> None:
+    """Ingest and build a corpus with the hashing embedder."""
+    src = path.parent / "corpus.json"
+    src.write_text(json.dumps(articles), encoding="utf-8")
+    with Storydesk(path, embedder=HashingEmbedder(256)) as sd:
+        assert sd.ingest([src]).ok
+        sd.build()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server over the tram + fire corpus, with a write token."""
+    db = tmp_path_factory.mktemp("web") / "web.db"
+    build_db(db, TRAM + FIRE)
+    with LiveServer(create_app(db, token=TOKEN, poll_seconds=0.5)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def client(site: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.url, timeout=60) as c:
+        yield c
+
+
+def event_ids(client: httpx.Client) -> dict[str, str]:
+    """'tram' / 'fire' -> event id."""
+    items = client.get("/api/v1/events").json()["items"]
+    return {("tram" if "tram" in e["title"].lower() else "fire"): e["id"] for e in items}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_health_and_openapi_are_published(client):
+    h = client.get("/api/v1/health").json()
+    assert h["status"] == "ok" and h["articles"] == 5 and h["writable"] is True
+    spec = client.get("/openapi.json").json()
+    for path in [
+        "/api/v1/events",
+        "/api/v1/events/{event_id}",
+        "/api/v1/stories",
+        "/api/v1/ingest",
+        "/api/v1/jobs/{job_id}",
+    ]:
+        assert path in spec["paths"], path
+    assert spec["paths"]["/api/v1/ingest"]["post"]["security"] == [{"bearer": []}]
+    assert "ArticleIn" in spec["components"]["schemas"]
+
+
+def test_list_events_orders_pages_and_filters(client):
+    r = client.get("/api/v1/events").json()
+    assert r["total"] == 2
+    assert [e["articles"] for e in r["items"]] == [2, 3]  # newest first: the March fire, then the tram vote
+    assert "fire" in r["items"][0]["title"].lower()
+    assert r["items"][1]["outlets"] == ["Harbor Ledger", "Lorven Post", "Northfold Wire"]
+    assert r["items"][1]["lead"]  # first summary sentence
+    biggest = client.get("/api/v1/events", params={"order": "biggest"}).json()["items"]
+    assert [e["articles"] for e in biggest] == [3, 2]
+    page2 = client.get("/api/v1/events", params={"limit": 1, "offset": 1}).json()
+    assert page2["total"] == 2 and len(page2["items"]) == 1 and page2["items"][0]["id"] == r["items"][1]["id"]
+    feb = client.get("/api/v1/events", params={"since": "2025-02-01", "until": "2025-02-28"}).json()["items"]
+    assert [e["id"] for e in feb] == [r["items"][1]["id"]]
+    wire = client.get("/api/v1/events", params={"outlet": "northfold wire"}).json()["items"]
+    assert [e["id"] for e in wire] == [r["items"][1]["id"]]
+    found = client.get("/api/v1/events", params={"q": "steel beams"}).json()["items"]
+    assert [e["id"] for e in found] == [r["items"][0]["id"]] and found[0]["matches"] == 2
+
+
+def test_bad_parameters_give_clear_json_errors(client):
+    r = client.get("/api/v1/events", params={"since": "March"})
+    assert r.status_code == 400
+    assert r.json()["error"] == {
+        "status": 400,
+        "code": "bad_request",
+        "message": "'since' must be a date like 2024-03-31, got 'March'",
+    }
+    r = client.get("/api/v1/events", params={"since": "2025-03-01", "until": "2025-02-01"})
+    assert r.status_code == 400 and "after 'until'" in r.json()["error"]["message"]
+    r = client.get("/api/v1/events", params={"order": "loudest"})
+    assert r.status_code == 400 and "newest, oldest, biggest" in r.json()["error"]["message"]
+    r = client.get("/api/v1/events", params={"limit": 0})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "limit"
+    r = client.get("/api/v1/events/ev-doesnotexist")
+    assert r.status_code == 404 and r.json()["error"]["message"] == "no event with id 'ev-doesnotexist'"
+    r = client.delete("/api/v1/events")
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_event_endpoint_is_story_json_of_that_event(client):
+    ids = event_ids(client)
+    doc = client.get(f"/api/v1/events/{ids['tram']}").json()
+    jsonschema.validate(doc, schema())
+    assert [e["id"] for e in doc["events"]] == [ids["tram"]]
+    assert sorted(a["outlet"] for a in doc["articles"]) == ["Harbor Ledger", "Lorven Post", "Northfold Wire"]
+    sentences = {(a["id"], s["index"]) for a in doc["articles"] for s in a["sentences"]}
+    ev = doc["events"][0]
+    assert ev["summary"]
+    for s in ev["summary"]:
+        for c in s["citations"]:
+            assert (c["article"], c["sentence"]) in sentences  # every citation points into the document
+
+
+def test_stories_articles_and_export(client):
+    ids = event_ids(client)
+    stories = client.get("/api/v1/stories", params={"order": "biggest"}).json()
+    assert stories["total"] == 2
+    top = stories["items"][0]
+    assert top["articles"] == 3 and [e["id"] for e in top["events"]] == [ids["tram"]]
+    doc = client.get(f"/api/v1/stories/{top['id']}").json()
+    jsonschema.validate(doc, schema())
+    assert doc["storylines"][0]["id"] == top["id"] and len(doc["articles"]) == 3
+    art = doc["articles"][0]
+    one = client.get(f"/api/v1/articles/{art['id']}").json()
+    assert one["text"] == art["text"] and one["event"] == ids["tram"]
+    assert client.get("/api/v1/stories/sl-nope").status_code == 404
+    full = client.get("/api/v1/export")
+    assert full.status_code == 200 and "attachment" in full.headers["content-disposition"]
+    assert len(full.json()["articles"]) >= 5
+    some = client.get("/api/v1/export", params={"event": ids["fire"]}).json()
+    assert [e["id"] for e in some["events"]] == [ids["fire"]] and len(some["articles"]) == 2
+    html = client.get("/api/v1/export", params={"format": "html"})
+    assert html.status_code == 200 and "<html" in html.text
+    assert client.get("/api/v1/export", params={"event": "ev-nope"}).status_code == 404
+    assert client.get("/api/v1/export", params={"format": "pdf"}).status_code == 400
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def anchors(html: str) -> set[str]:
+    return set(re.findall(r'id="([^"]+)"', html))
+
+
+def test_story_list_page_search_and_date_filter(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert page.text.index("Skarn") < page.text.index("tram line")  # newest story first
+    biggest = client.get("/", params={"order": "biggest"}).text
+    assert biggest.index("tram line") < biggest.index("Skarn")
+    hits = client.get("/", params={"q": "firefighters"}).text
+    assert "Skarn" in hits and "tram line" not in hits.lower().split('id="count"')[1]
+    dated = client.get("/", params={"since": "2025-03-01"}).text
+    assert "1 story" in dated
+    bad = client.get("/", params={"since": "someday"})
+    assert bad.status_code == 400 and "&#39;since&#39; must be a date" in bad.text
+
+
+def test_event_page_citations_point_at_rendered_source_sentences(client):
+    ids = event_ids(client)
+    doc = client.get(f"/api/v1/events/{ids['tram']}").json()
+    html = client.get(f"/event/{ids['tram']}").text
+    ids_on_page = anchors(html)
+    cites = re.findall(r'<a class="cite" href="#(s-[0-9a-f]+-\d+)"', html)
+    assert cites and all(c in ids_on_page for c in cites)
+    first = doc["events"][0]["summary"][0]["citations"][0]
+    art = next(a for a in doc["articles"] if a["id"] == first["article"])
+    sentence = art["sentences"][first["sentence"]]["text"]
+    m = re.search(rf'<span class="s" id="s-{first["article"]}-{first["sentence"]}">(.*?)</span>', html)
+    assert m and unescape(m.group(1)) == sentence
+    assert 'class="track"' in html and "t-2025-02-0" in html  # the drawn timeline links to its entries
+    assert "independent source" in html
+    assert client.get("/event/ev-nope").status_code == 404
+
+
+def test_storyline_and_article_pages(client):
+    ids = event_ids(client)
+    doc = client.get(f"/api/v1/events/{ids['fire']}").json()
+    sl = doc["storylines"][0]["id"]
+    page = client.get(f"/story/{sl}").text
+    assert f'href="/event/{ids["fire"]}"' in page
+    art = doc["articles"][0]
+    page = client.get(f"/article/{art['id']}").text
+    assert f'id="s-{art["id"]}-0"' in page and f'href="/event/{ids["fire"]}"' in page
+    assert client.get("/article/0000").status_code == 404
+    assert "Not found" in client.get("/nowhere").text
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_write_endpoints_need_the_token(client):
+    r = client.post("/api/v1/ingest", json=[LATE_TRAM])
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    r = client.post("/api/v1/ingest", json=[LATE_TRAM], headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 403 and r.json()["error"]["message"] == "the token is not valid"
+
+
+def test_ingest_body_errors(client):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    r = client.post("/api/v1/ingest", content=b"{not json", headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]["message"]
+    r = client.post("/api/v1/ingest", content=b"hello", headers={**auth, "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    r = client.post("/api/v1/ingest", json=[], headers=auth)
+    assert r.status_code == 422
+    r = client.post("/api/v1/ingest", json=[LATE_TRAM, "oops"], headers=auth)
+    assert r.status_code == 422 and r.json()["error"]["message"] == "articles[1] is not a JSON object"
+    r = client.post("/api/v1/ingest/files", json=[LATE_TRAM], headers=auth)
+    assert r.status_code == 415
+    assert client.get("/api/v1/jobs/job-nope").status_code == 404
+
+
+def test_ingested_article_joins_its_event_live(client):
+    ids = event_ids(client)
+    before_token = client.get("/api/v1/changes").json()["token"]
+    page_before = client.get(f"/event/{ids['tram']}").text
+    assert "Greyport Gazette" not in page_before
+    r = client.post("/api/v1/ingest", json={"articles": [LATE_TRAM]}, headers={"X-Storydesk-Token": TOKEN})
+    assert r.status_code == 202 and r.headers["location"] == r.json()["url"]
+    job = wait_for_job(client, r.json())
+    assert job["status"] == "done", job
+    assert job["report"] == {"added": 1, "already_stored": 0, "rejected": []}
+    assert job["events"] == [ids["tram"]]
+    assert "events" in job["build"]
+    assert client.get("/api/v1/changes").json()["token"] != before_token
+    doc = client.get(f"/api/v1/events/{ids['tram']}").json()
+    assert "Greyport Gazette" in {a["outlet"] for a in doc["articles"]}
+    page_after = client.get(f"/event/{ids['tram']}").text  # same server process, no restart
+    assert "Greyport Gazette" in page_after and "4 articles" in page_after
+    again = wait_for_job(
+        client, client.post("/api/v1/ingest", json=LATE_TRAM, headers={"X-Storydesk-Token": TOKEN}).json()
+    )
+    assert again["report"] == {"added": 0, "already_stored": 1, "rejected": []}
+    listed = client.get("/api/v1/jobs").json()["items"]
+    assert listed[0]["id"] == again["id"]
+
+
+def test_file_upload_ingests_and_reports_rejections(client):
+    text = (
+        " date 2025-03-11\nSkarn bridge to reopen next week\n\nThe old Skarn bridge will reopen next week after "
+        "engineers found the steel beams undamaged by the fire, fire chief Tomas Vell said on Tuesday.\n\n"
+        "The fire started in a storage shed under the bridge on Sunday night."
+    )
+    files = [
+        ("files", ("skarn_reopens.txt", text.encode(), "text/plain")),
+        ("files", ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png")),
+    ]
+    r = client.post("/api/v1/ingest/files", files=files, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 202, r.text
+    assert r.json()["inputs"] == ["skarn_reopens.txt", "photo.png"]
+    job = wait_for_job(client, r.json())
+    assert job["status"] == "done"
+    assert job["report"]["added"] == 1
+    assert [(x["source"], x["code"]) for x in job["report"]["rejected"]] == [("photo.png", "binary")]
+    rej = client.get("/api/v1/rejections").json()["items"]
+    assert rej[0]["source"] == "photo.png"
+
+
+def test_request_size_limit_and_read_only_server(tmp_path):
+    db = tmp_path / "small.db"
+    build_db(db, FIRE)
+    with LiveServer(create_app(db, token=TOKEN, max_request_bytes=2_000)) as srv, httpx.Client(base_url=srv.url) as c:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        big = [{**LATE_TRAM, "text": "word " * 1000}]
+        r = c.post("/api/v1/ingest", json=big, headers=auth)
+        assert r.status_code == 413 and "limit is 2,000 bytes" in r.json()["error"]["message"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit must hold while streaming
+            yield b'[{"title": "x", "text": "'
+            for _ in range(10):
+                yield b"y" * 500
+            yield b'"}]'
+
+        r = c.post("/api/v1/ingest", content=chunks(), headers={**auth, "Content-Type": "application/json"})
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    with LiveServer(create_app(db)) as srv, httpx.Client(base_url=srv.url) as c:
+        r = c.post("/api/v1/ingest", json=[LATE_TRAM], headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 403 and "--token" in r.json()["error"]["message"]
+        assert c.get("/api/v1/health").json()["writable"] is False
+
+
+def test_the_app_refuses_a_non_file_database():
+    from storydesk.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="SQLite database file"):
+        create_app(":memory:")
+
+
+# --------------------------------------------------------------------------- view models (no server)
+
+
+def _art(aid: str, outlet: str | None, primary: list[str], relays: list[str], dup: str | None = None) -> dict:
+    return {
+        "id": aid,
+        "outlet": outlet,
+        "path": f"in/{aid}.txt",
+        "primary_sources": primary,
+        "relays": relays,
+        "duplicate_of": dup,
+        "sentences": [{"index": 0, "text": f"Sentence of {aid}.", "paragraph": 0}],
+        "event": "ev-1",
+    }
+
+
+def test_independence_counts_relays_of_one_origin_once():
+    arts = [
+        _art("a1", "Paper A", ["KCNA"], ["Yonhap"]),
+        _art("a2", "Paper B", ["KCNA"], ["AP"]),
+        _art("a3", "Paper C", ["KCNA", "Rodong Sinmun"], ["AFP"]),
+        _art("a4", "Paper D", [], []),
+        _art("a5", None, [], [], dup="a4"),
+    ]
+    labels = views.source_labels(arts)
+    assert labels["a5"] == "a5"
+    groups = views.independence(arts, labels)
+    assert [(g["title"], [a["id"] for a in g["articles"]]) for g in groups] == [
+        ("KCNA", ["a1", "a2", "a3"]),
+        ("Own reporting: Paper D", ["a4", "a5"]),
+        ("Rodong Sinmun", ["a3"]),
+    ]
+    assert groups[0]["relays"] == ["AFP", "AP", "Yonhap"]
+    assert groups[1]["articles"][1]["is_copy"] is True
+    assert views.chain(arts[2], "Paper C") == ["KCNA + Rodong Sinmun", "AFP", "Paper C"]
+
+
+def test_labels_number_repeated_outlets_and_citations_resolve():
+    arts = [_art("a1", "Wire", [], []), _art("a2", "Wire", [], []), _art("b1", "Post", [], [])]
+    assert views.source_labels(arts) == {"a1": "Wire 1", "a2": "Wire 2", "b1": "Post"}
+    doc = {"articles": arts, "events": [], "storylines": []}
+    c = views.Citations(doc, local={"a1", "a2"}, event_of={"b1": "ev-9"})
+    assert c.one({"article": "a2", "sentence": 0}) == {
+        "article": "a2",
+        "sentence": 0,
+        "href": "#s-a2-0",
+        "label": "Wire 2",
+        "text": "Sentence of a2.",
+    }
+    assert c.href("b1", 0) == "/event/ev-9#s-b1-0"
+    assert c.sentence_text("a1", 5) == ""
+    assert [x["article"] for x in c.many([{"article": "a1", "sentence": 0}, {"article": "a1", "sentence": 1}])] == [
+        "a1"
+    ]
+
+
+def test_timeline_track_places_dates_proportionally():
+    entries = [
+        {"date": "2024-03-01", "precision": "day"},
+        {"date": "2024-03-01", "precision": "day"},
+        {"date": "2024-03-05", "end": "2024-03-07", "precision": "day"},
+        {"date": "2024-03-11", "precision": "month"},
+    ]
+    g = views.timeline_track(entries)
+    assert [(d["date"], d["left"], d["count"]) for d in g["dots"]] == [
+        ("2024-03-01", 0.0, 2),
+        ("2024-03-05", 40.0, 1),
+        ("2024-03-11", 100.0, 1),
+    ]
+    assert g["dots"][1]["span"] == 20.0  # 5th to 7th of March
+    assert g["dots"][0]["size"] > g["dots"][1]["size"]
+    assert [t["label"] for t in g["ticks"]] == ["1 Mar 2024", "5 Mar 2024", "Mar 2024"]
+    assert views.timeline_track([]) == {}
+    assert views.timeline_track([{"date": "2024-01-02"}])["dots"][0]["left"] == 50.0
+
+
+def test_quote_variant_diff_marks_changed_words():
+    runs = views.diff_words(
+        "this tram line will change how Lorven moves", "this tram line will change how our city moves"
+    )
+    assert [r for r, changed in runs if changed] == ["our city"]
+    assert "".join(r for r, _ in runs) == "this tram line will change how our city moves"
+
+
+def test_store_browsing_queries_match_the_generic_versions(tmp_path):
+    from storydesk.store import SQLiteStore
+    from storydesk.store.base import Store
+
+    db = tmp_path / "q.db"
+    build_db(db, TRAM + FIRE)
+    with SQLiteStore(db) as s:
+        fast = s.event_overview()
+        slow = Store.event_overview(s)
+        assert [{k: r[k] for k in r if k != "seq"} for r in fast] == [{k: r[k] for k in r if k != "seq"} for r in slow]
+        assert sorted(r["articles"] for r in fast) == [2, 3]
+        ids = s.article_ids()
+        assert s.events_of(ids) == Store.events_of(s, ids) and len(s.events_of(ids)) == 5
+        sl = s.storylines()[0]
+        assert s.get_storyline(sl.id) == Store.get_storyline(s, sl.id) == sl
+        with pytest.raises(KeyError):
+            s.get_storyline("sl-nope")
