@@ -59,7 +59,7 @@ _ROLE = (
 # followed by a comma ("North Korea's leader, Kim Jong Un,").
 _DESC_BEFORE = re.compile(r"(?:^|(?<=[\s(\"“]))((?:[A-Z][\w’'.-]*\s+){0,3}" + _ROLE + r")\s*,?\s*$")
 # A description in apposition after the name: "Kim Jong Un, the North Korean leader,".
-_DESC_AFTER = re.compile(r"^\s*,\s+(?:the|a|an)\s+((?:[A-Z][\w’'.-]*\s+){0,3}" + _ROLE + r")\b(?=\s*[,.;)]|\s*$)")
+_DESC_AFTER = re.compile(r"^\s*,\s+(?:the|a|an)\s+((?:[\w’'.-]+\s+){0,3}" + _ROLE + r")\b(?=\s*[,.;)]|\s*$)")
 
 
 @lru_cache(maxsize=2)
@@ -225,6 +225,9 @@ def load_article_entities(store: Any, ids: Iterable[str]) -> dict[str, ArticleEn
 # --------------------------------------------------------------------------- canonicalisation
 
 
+_FAMILIES = ("PERSON", "ORG", "GPE", "NORP")
+
+
 def _coarse(t: str) -> str:
     """Type family used when merging (ORG-like labels disagree a lot in small models)."""
     if t in _ORGISH:
@@ -310,6 +313,10 @@ class EntityIndex:
             if len(g[1].split()) != 1:
                 continue
             cands = [f for f in full if g[1] in (f[1].split()[0], f[1].split()[-1])]
+            # A full name written in the same articles as the surname is the one meant.
+            together = [c for c in cands if groups[c]["docs"] & groups[g]["docs"]]
+            if together and len({find(c) for c in together}) == 1:
+                cands = together
             roots = {find(c) for c in cands}
             if len(roots) == 1:
                 union(g, cands[0])
@@ -390,10 +397,11 @@ class EntityIndex:
         if tail and len(name[: tail.start()].split()) == 1:
             aliases.add(name[: tail.start()].strip())  # "Yonhap" for "Yonhap News Agency"
         singles = [f for f in forms if len(f.split()) == 1 and f != name]
+        surname = ""
         if etype == "PERSON" and len(name.split()) > 1:
             last = name.split()[-1]
             if len(last) >= 3 and last[0].isupper():
-                aliases.add(last)
+                surname = last
         acronyms = [f for f in forms if f.isupper() and len(f) <= 7 and " " not in f]
         if acronyms:
             short = max(acronyms, key=lambda f: forms[f])
@@ -402,6 +410,10 @@ class EntityIndex:
         else:
             short = min(aliases, key=len) if etype == "ORG" else name
         eid = "ent-" + hashlib.sha1(f"{etype}|{name_key(name)}".encode()).hexdigest()[:10]
+        if surname:
+            # The surname is how articles refer back to a person ("Shoigu"); it is an
+            # alias even when no article wrote it alone (lookups prefer written forms).
+            aliases.add(surname)
         return Entity(id=eid, name=name, type=etype, aliases=tuple(sorted(aliases)), short=short)
 
     def lookup(self, surface: str, type_hint: str | None = None) -> Entity | None:
@@ -411,7 +423,9 @@ class EntityIndex:
             ent = self._lookup.get((_coarse(type_hint), key))
             if ent:
                 return ent
-        cands = self._by_key.get(key, [])
+        # A form some article actually wrote beats an alias only derived from a full name.
+        written = [e for t in _FAMILIES if (e := self._lookup.get((t, key))) is not None]
+        cands = written or self._by_key.get(key, [])
         if type_hint:
             typed = [e for e in cands if _coarse(e.type) == _coarse(type_hint)]
             cands = typed or cands
