@@ -175,12 +175,19 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _userinfo_password(url: str) -> str | None:
+    """The password part of ``scheme://user:password@...`` (up to the last ``@``), or None."""
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    if "@" not in rest:
+        return None
+    userinfo = rest.rsplit("@", 1)[0]
+    return userinfo.split(":", 1)[1] if ":" in userinfo else None
+
+
 def _secrets(url: str) -> list[str]:
     """Password strings in a URL (raw and percent-decoded), to scrub from messages."""
-    found: list[str] = []
-    m = re.match(r"^[a-z]+://([^@/?#]*)@", url)
-    if m and ":" in m.group(1):
-        found.append(m.group(1).split(":", 1)[1])
+    found = [p for p in [_userinfo_password(url)] if p]
     found += re.findall(r"[?&]password=([^&#]*)", url)
     out = {s for raw in found if raw for s in (raw, unquote(raw))}
     # Longest first, so a decoded form never leaves part of the raw one behind.
@@ -201,9 +208,11 @@ def redact(url: str) -> str:
     except psycopg.Error:
         info = {}
     if not info:
-        # Unparseable: drop the userinfo password and any password parameter by hand.
-        text = re.sub(r"^([a-z]+://[^:@/?#]*):[^@/?#]*@", r"\1@", url)
-        return re.sub(r"([?&]password=)[^&#]*", r"\1***", text)
+        # Unparseable: mask every password string by hand.
+        text = url
+        for secret in _secrets(url):
+            text = text.replace(secret, "***")
+        return text
     user = f"{info['user']}@" if info.get("user") else ""
     host = str(info.get("host", ""))
     port = f":{info['port']}" if info.get("port") else ""
@@ -229,15 +238,18 @@ class PostgresStore(Store):
     """
 
     def __init__(self, url: str, readonly: bool = False, connect_timeout: int = 10) -> None:
-        self.url = redact(url)
-        self.readonly = readonly
         self._secrets = _secrets(url)
+        self.url = self._scrub(redact(url))  # belt and braces for URLs too malformed to parse
+        self.readonly = readonly
         self._lock = threading.RLock()
         self._depth = 0
         try:
             info = conninfo_to_dict(url)
         except psycopg.Error as e:
-            raise StoreError(f"invalid PostgreSQL URL {self.url}: {self._scrub(e)}") from None
+            why = self._scrub(e)
+            if self._secrets:  # the driver quotes the part it could not parse, which may hold a piece of the password
+                why = re.sub(r'"[^"]*"', '"***"', why)
+            raise StoreError(f"invalid PostgreSQL URL {self.url}: {why}") from None
         kwargs: dict[str, Any] = {"autocommit": True, "client_encoding": "utf8"}
         if "connect_timeout" not in info:
             kwargs["connect_timeout"] = connect_timeout
@@ -695,7 +707,7 @@ class PostgresStore(Store):
         rows = self._exec(
             "SELECT id FROM articles, plainto_tsquery('storydesk_english', %s) AS q"
             " WHERE numnode(q) > 0 AND search @@ q ORDER BY ts_rank(search, q) DESC, seq LIMIT %s",
-            (_no_nul(words), limit),
+            (_no_nul(words), limit if limit >= 0 else None),  # SQLite reads a negative LIMIT as "no limit"
         ).fetchall()
         return [r[0] for r in rows]
 
