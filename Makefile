@@ -25,8 +25,13 @@ demo: install
 	@echo "Report: $(abspath $(DEMO_OUT))/demo.html   Story JSON: $(abspath $(DEMO_OUT))/demo.json"
 	@echo "Browse it: $(BIN)/storydesk serve --db $(DEMO_OUT)/demo.db"
 
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
+
+# The web UI and REST API over the demo database (STORYDESK_TOKEN=... enables ingest over the API).
 serve: demo
-	$(BIN)/storydesk serve --db $(DEMO_OUT)/demo.db
+	@echo "storydesk web UI: http://$(SERVE_HOST):$(SERVE_PORT)/   API docs: http://$(SERVE_HOST):$(SERVE_PORT)/docs   (Ctrl-C stops it)"
+	$(BIN)/storydesk serve --db $(DEMO_OUT)/demo.db --host $(SERVE_HOST) --port $(SERVE_PORT)
 
 test: install
 	$(BIN)/python -m pytest
