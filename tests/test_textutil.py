@@ -31,6 +31,7 @@ def test_paragraphs_single_newlines_and_soft_wraps():
 
 def test_normalize_and_fold():
     assert normalize_text("a\u00a0b\u200b c\r\n  d  ") == "a b c\nd"
+    assert normalize_text("nul\x00 and bell\x07 gone") == "nul and bell gone"
     assert fold("Kim’s “Plan” – Now") == 'kim\'s "plan" - now'
 
 

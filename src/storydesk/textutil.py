@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Control characters other than tab/newline/CR: never article text, and PostgreSQL cannot store NUL.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]")
 _MULTI_SPACE = re.compile(r" {2,}")
 
@@ -22,6 +24,7 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ZERO_WIDTH.sub("", text)
+    text = _CONTROLS.sub("", text)
     text = _SPACES.sub(" ", text)
     lines = [_MULTI_SPACE.sub(" ", ln).strip() for ln in text.split("\n")]
     return "\n".join(lines).strip()
