@@ -324,3 +324,21 @@ def test_cli_limit_json_on_polnear(polnear_dir: Path) -> None:
     res = CliRunner().invoke(command, ["--split", "dev", "--limit", "2", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["articles"] == 2
+
+
+@pytest.mark.model
+def test_headline_and_transcript_speaker_labels(nlp: Any) -> None:
+    from storydesk.attribution import extract
+
+    text = (
+        "Vell: The Dam Will Hold Through Winter\n\n"
+        "UPDATE: the road reopened at noon.\n\n"
+        "“HALE: Will the dam hold?\n\n"
+        "“VELL: It will hold, and we will inspect it every week."
+    )
+    got = {(_text(a.source), a.content.text) for a in extract(text, nlp) if a.cue is not None and a.cue.text == ":"}
+    assert got == {
+        ("Vell", "The Dam Will Hold Through Winter"),
+        ("HALE", "Will the dam hold?"),
+        ("VELL", "It will hold, and we will inspect it every week."),
+    }

@@ -10,6 +10,7 @@ taken whole even when the parser splits them across sentences.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -359,6 +360,19 @@ def _after_colon(ctx: _DocContext, cue_end_char: int) -> tuple[int, int] | None:
 
 
 _CHAIN_LEMMAS = frozenset({"cite", "quote"})
+# "Name: statement" at the start of a line (headline or transcript speaker label).
+_LABEL = re.compile(
+    r"(?m)^[\"“]?(?P<name>[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,3})[ \t]*:[ \t\u00a0]+(?P<rest>\S[^\n]*)"
+)
+# Line labels that introduce a section, not a speaker.
+_NOT_SPEAKERS = frozenset(
+    {
+        "a", "q", "the latest", "contributing", "correction", "corrections", "breaking", "update", "updated",
+        "video", "watch", "photo", "photos", "related", "read more", "note", "editor's note", "editor’s note",
+        "source", "sources", "byline", "abstract", "exclusive", "listen", "previously", "email", "twitter",
+        "advertisement", "live", "opinion", "analysis", "review", "transcript",
+    }
+)  # fmt: skip
 
 
 def _chain_links(head: Token) -> list[tuple[Token, Token]]:
@@ -573,8 +587,40 @@ class Extractor:
             drafts.append(d)
         absorbed = set().union(*(d.absorbed for d in drafts)) if drafts else set()
         drafts = [d for d in drafts if d.head not in absorbed]
+        drafts.extend(self._label_drafts(ctx, drafts))
+        drafts.sort(key=lambda d: d.cue[0] if d.cue else d.content_start)
         self._attach_following_quotes(ctx, drafts)
         return [self._finish(ctx, d) for d in drafts]
+
+    @staticmethod
+    def _label_drafts(ctx: _DocContext, drafts: list[_Draft]) -> list[_Draft]:
+        """Speaker labels the parser misses: "Pence: We will win" as a headline, "WALLACE: …" in a transcript.
+
+        A headline (the first line) of the form "Name: statement", or a line
+        opening with an upper-case speaker label ("PENCE:", "“WALLACE:"); section
+        labels ("UPDATE:", "Q:") are not speakers.
+        """
+        text = ctx.text
+        taken = [d.cue for d in drafts if d.cue is not None]
+        out: list[_Draft] = []
+        for m in _LABEL.finditer(text):
+            name = m.group("name")
+            if name.lower() in _NOT_SPEAKERS or len(name) < 2:
+                continue
+            headline = "\n" not in text[: m.start()]
+            if not headline and not (name.isupper() and len(name.split()) <= 2):
+                continue
+            colon = text.index(":", m.end("name"))
+            if any(c[0] <= colon < c[1] for c in taken):
+                continue
+            content = _trim(text, m.start("rest"), m.end("rest"))
+            if content is None:
+                continue
+            tok = ctx.doc.char_span(colon, colon + 1, alignment_mode="expand")
+            head = tok[0].i if tok is not None and len(tok) else 0
+            src = (m.start("name"), m.end("name"))
+            out.append(_Draft(head=head, cue=(colon, colon + 1), source=src, content=[content]))
+        return out
 
     def _attach_following_quotes(self, ctx: _DocContext, drafts: list[_Draft]) -> None:
         """Add quotes continuing a direct attribution after its cue as fragments.
