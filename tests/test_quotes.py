@@ -199,3 +199,17 @@ def test_seed_event_a_kim_statements_have_one_independent_source(
     assert len(kim) >= len(seeds_gold["quotes"])
     assert all(q["independent_sources"] == 1 for q in kim), [(q["text"], q["via"]) for q in kim]
     assert all(q["via"] == ["KCNA"] for q in kim)
+
+
+@pytest.mark.model
+def test_seed_entities_match_gold(seed_story: dict[str, Any], seeds_gold: dict[str, Any]) -> None:
+    """The canonical entities quotes and provenance are named by (shared by every stage)."""
+    found: dict[str, dict[str, Any]] = {}
+    for e in seed_story["events"]:
+        for ent in e["entities"]:
+            found.setdefault(ent["name"], ent)
+    for g in seeds_gold["entities"]:
+        ent = found.get(g["name"])
+        assert ent is not None, g["name"]
+        assert ent["type"] == g["type"], g["name"]
+        assert set(g["aliases"]) <= set(ent["aliases"]), (g["name"], ent["aliases"])
