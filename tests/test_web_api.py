@@ -185,6 +185,10 @@ def test_health_and_openapi_are_published(client):
         assert path in spec["paths"], path
     assert spec["paths"]["/api/v1/ingest"]["post"]["security"] == [{"bearer": []}]
     assert "ArticleIn" in spec["components"]["schemas"]
+    ref = client.get("/api").text  # the offline API reference page, rendered from the same document
+    assert "<code>/api/v1/ingest/files</code>" in ref and ref.count('class="card api-op"') == sum(
+        len(ops) for ops in spec["paths"].values()
+    )
 
 
 def test_list_events_orders_pages_and_filters(client):

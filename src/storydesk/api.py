@@ -160,15 +160,17 @@ class Storydesk:
             ``{"total", "limit", "offset", "items"}``; each item is a row of
             :meth:`Store.event_overview` plus ``date`` (the date it sorts by), ``headline`` and
             ``lead`` (first summary sentence), and ``matches`` (matching articles) when searching.
+            ``outlets`` lists every outlet in the store (for filter menus).
 
         Raises:
             InputError: A bad date, order or page size.
         """
         _check_page(order, limit, offset)
-        rows = _sorted_rows(self._filtered_events(query, since, until, outlet, storyline), order)
+        matched, outlets = self._filtered_events(query, since, until, outlet, storyline)
+        rows = _sorted_rows(matched, order)
         page = rows[offset : offset + limit]
         self._add_teasers(page)
-        return {"total": len(rows), "limit": limit, "offset": offset, "items": page}
+        return {"total": len(rows), "limit": limit, "offset": offset, "items": page, "outlets": outlets}
 
     def list_stories(
         self,
@@ -183,11 +185,11 @@ class Storydesk:
         """Storylines whose events match the filters (see :meth:`list_events`), one page at a time.
 
         Returns:
-            ``{"total", "limit", "offset", "items"}``; each item has ``id, title, date, start, end,
-            articles`` (total), ``outlets`` and ``events`` (its matching event rows, oldest first).
+            ``{"total", "limit", "offset", "items", "outlets"}``; each item has ``id, title, date, start,
+            end, articles`` (total), ``outlets`` and ``events`` (its matching event rows, oldest first).
         """
         _check_page(order, limit, offset)
-        rows = self._filtered_events(query, since, until, outlet, None)
+        rows, outlets = self._filtered_events(query, since, until, outlet, None)
         titles = {s.id: s.title for s in self.store.storylines()}
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
@@ -213,7 +215,7 @@ class Storydesk:
         stories = _sorted_rows(stories, order)
         page = stories[offset : offset + limit]
         self._add_teasers([r for s in page for r in s["events"]])
-        return {"total": len(stories), "limit": limit, "offset": offset, "items": page}
+        return {"total": len(stories), "limit": limit, "offset": offset, "items": page, "outlets": outlets}
 
     def event_document(self, event_id: str) -> dict[str, Any]:
         """The story JSON restricted to one event: its articles, the event and its storyline.
@@ -320,8 +322,8 @@ class Storydesk:
         until: str | dt.date | None,
         outlet: str | None,
         storyline: str | None,
-    ) -> list[dict[str, Any]]:
-        """Event overview rows passing the filters, each with its sort ``date``."""
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """Event overview rows passing the filters (each with its sort ``date``), and all outlets."""
         lo, hi = _as_date(since, "since"), _as_date(until, "until")
         if lo and hi and lo > hi:
             raise InputError(f"'since' ({lo}) is after 'until' ({hi})")
@@ -333,7 +335,9 @@ class Storydesk:
                 matches[eid] = matches.get(eid, 0) + 1
         want_outlet = outlet.strip().casefold() if outlet and outlet.strip() else None
         out = []
+        every_outlet: set[str] = set()
         for r in self.store.event_overview():
+            every_outlet.update(r["outlets"])
             if storyline and r["storyline"] != storyline:
                 continue
             if matches is not None:
@@ -352,7 +356,7 @@ class Storydesk:
                 continue
             r["date"] = last
             out.append(r)
-        return out
+        return out, sorted(every_outlet, key=str.casefold)
 
     def _add_teasers(self, rows: list[dict[str, Any]]) -> None:
         """Add ``headline`` and ``lead`` (first summary sentence) to event rows, in one read."""

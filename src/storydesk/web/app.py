@@ -159,20 +159,30 @@ class PageCache:
         self.hits = 0
         self.misses = 0
 
-    def get_or_make(self, key: str, token: str, make: Callable[[], str]) -> str:
-        """The cached body for ``key`` at ``token``, rendering it on a miss."""
+    def get(self, key: str, token: str) -> str | None:
+        """The cached body for ``key`` at ``token``, or None."""
         k = (key, token)
         with self._lock:
             if k in self._data:
                 self._data.move_to_end(k)
                 self.hits += 1
                 return self._data[k]
-        body = make()
-        with self._lock:
             self.misses += 1
-            self._data[k] = body
+            return None
+
+    def put(self, key: str, token: str, body: str) -> None:
+        """Remember a rendered body."""
+        with self._lock:
+            self._data[(key, token)] = body
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
+
+    def get_or_make(self, key: str, token: str, make: Callable[[], str]) -> str:
+        """The cached body for ``key`` at ``token``, rendering it on a miss."""
+        body = self.get(key, token)
+        if body is None:
+            body = make()
+            self.put(key, token, body)
         return body
 
 
@@ -748,6 +758,10 @@ def _page_routes(app: FastAPI, state: State) -> None:
         page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
     ) -> HTMLResponse:
         token = state.watcher.token()
+        key = f"index:{request.url.query}"
+        cached = state.cache.get(key, token)
+        if cached is not None:
+            return HTMLResponse(cached)
         desk = state.desk()
         size = state.settings.page_size
         form = {"q": q or "", "since": since or "", "until": until or "", "outlet": outlet or "", "order": order}
@@ -755,14 +769,13 @@ def _page_routes(app: FastAPI, state: State) -> None:
         try:
             result = desk.list_stories(q, since, until, outlet, order, size, (page_no - 1) * size)
         except InputError as e:
-            error, result = str(e), {"total": 0, "items": [], "limit": size, "offset": 0}
+            error, result = str(e), {"total": 0, "items": [], "limit": size, "offset": 0, "outlets": []}
         for s in result["items"]:
             s["when"] = views.date_range(s["start"], s["end"])
             for row in s["events"]:
                 row["when"] = views.date_range(row["start"] or row["first_published"], row["end"])
         pages = max(1, -(-result["total"] // size))
-        outlets = sorted({o for r in desk.store.event_overview() for o in r["outlets"]}, key=str.casefold)
-        return page(
+        response = page(
             "stories.html",
             request,
             token,
@@ -772,10 +785,13 @@ def _page_routes(app: FastAPI, state: State) -> None:
             error=error,
             page_no=page_no,
             pages=pages,
-            outlets=outlets,
+            outlets=result["outlets"],
             articles=desk.store.article_count(),
             link=lambda **kw: _link(form, page_no, **kw),
         )
+        if not error:
+            state.cache.put(key, token, bytes(response.body).decode())
+        return response
 
     @app.get("/event/{event_id}", response_class=HTMLResponse, include_in_schema=False)
     def event_page(request: Request, event_id: str) -> HTMLResponse:
@@ -831,9 +847,50 @@ def _page_routes(app: FastAPI, state: State) -> None:
             cites=views.Citations(doc, {a["id"]}),
         )
 
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api_reference(request: Request) -> HTMLResponse:
+        spec = app.openapi()
+        return page("api.html", request, state.watcher.token(), spec=spec, ops=_operations(spec))
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:
         return RedirectResponse("/static/favicon.svg")
+
+
+def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operations of an OpenAPI document, flattened for the API reference page."""
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = []
+            for p in op.get("parameters", []):
+                sch = p.get("schema", {})
+                alts = [x.get("type", "") for x in sch.get("anyOf", []) if x.get("type") != "null"]
+                typ = sch.get("type") or "/".join(alts)
+                params.append(
+                    {
+                        "name": p["name"],
+                        "in": p["in"],
+                        "required": p.get("required", False),
+                        "type": typ,
+                        "description": p.get("description", ""),
+                    }
+                )
+            content = op.get("requestBody", {}).get("content", {})
+            example = next((c["example"] for c in content.values() if "example" in c), None)
+            ops.append(
+                {
+                    "id": op.get("operationId", f"{method}-{path}"),
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "params": params,
+                    "body": list(content),
+                    "example": json.dumps(example, indent=2, ensure_ascii=False) if example else None,
+                    "secured": bool(op.get("security")),
+                }
+            )
+    return ops
 
 
 def _link(form: dict[str, str], page_no: int, **changes: Any) -> str:
