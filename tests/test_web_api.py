@@ -25,6 +25,7 @@ from storydesk.api import Storydesk
 from storydesk.embed import HashingEmbedder
 from storydesk.export import schema
 from storydesk.web import create_app, views
+from test_store_postgres import pg_server, pg_url  # noqa: F401 - PostgreSQL fixtures (skip without the extra)
 
 TOKEN = "s3cret-test-token"
 
@@ -416,8 +417,38 @@ def test_request_size_limit_and_read_only_server(tmp_path):
 def test_the_app_refuses_a_non_file_database():
     from storydesk.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="SQLite database file"):
+    with pytest.raises(ConfigError, match="other connections can open"):
         create_app(":memory:")
+    from storydesk.web.app import _display
+
+    assert _display("postgresql://news:hunter2@db.example:5433/news") == "postgresql://news:***@db.example:5433/news"
+    assert _display("news.db") == "news.db"
+
+
+def test_change_token_follows_commits_from_other_connections(tmp_path):
+    from storydesk.web.app import ChangeWatcher
+
+    db = tmp_path / "w.db"
+    build_db(db, FIRE)
+    sqlite_watch = ChangeWatcher(str(db))
+    generic = ChangeWatcher(str(db))
+    generic._sqlite.close()  # take the path other backends take: a fingerprint of the stored state
+    generic._sqlite = None
+    from storydesk.store import open_store
+
+    generic._store = open_store(db)
+    t1, g1 = sqlite_watch.token(), generic.token()
+    assert (sqlite_watch.token(), generic.token()) == (t1, g1)  # nothing changed
+    src = tmp_path / "late.json"
+    src.write_text(json.dumps([LATE_TRAM]), encoding="utf-8")
+    with Storydesk(db, embedder=HashingEmbedder(256)) as sd:
+        sd.ingest([src])
+        assert sqlite_watch.token() != t1 and generic.token() != g1  # an ingest alone is a change
+        t2, g2 = sqlite_watch.token(), generic.token()
+        sd.build(["dedup"])
+        assert sqlite_watch.token() != t2 and generic.token() != g2  # so is one stage's run
+    sqlite_watch.close()
+    generic.close()
 
 
 # --------------------------------------------------------------------------- view models (no server)
@@ -521,3 +552,23 @@ def test_store_browsing_queries_match_the_generic_versions(tmp_path):
         assert s.get_storyline(sl.id) == Store.get_storyline(s, sl.id) == sl
         with pytest.raises(KeyError):
             s.get_storyline("sl-nope")
+
+
+def test_serves_a_postgresql_store(request, tmp_path):
+    """The same app over the PostgreSQL backend (skips without the [postgres] extra)."""
+    url = request.getfixturevalue("pg_url")  # imported from test_store_postgres
+    src = tmp_path / "fire.json"
+    src.write_text(json.dumps(FIRE), encoding="utf-8")
+    with Storydesk(url, embedder=HashingEmbedder(256)) as sd:
+        assert sd.ingest([src]).ok
+        sd.build()
+    with LiveServer(create_app(url, token=TOKEN)) as srv, httpx.Client(base_url=srv.url, timeout=60) as c:
+        events = c.get("/api/v1/events").json()["items"]
+        assert [e["articles"] for e in events] == [2]
+        token = c.get("/api/v1/changes").json()["token"]
+        assert "Skarn" in c.get(f"/event/{events[0]['id']}").text
+        late = {**FIRE[1], "id": "gp-9", "outlet": "Greyport Gazette", "title": "Greyport Gazette: Skarn bridge shut"}
+        job = wait_for_job(c, c.post("/api/v1/ingest", json=[late], headers={"X-Storydesk-Token": TOKEN}).json())
+        assert job["status"] == "done" and job["events"] == [events[0]["id"]], job
+        assert c.get("/api/v1/changes").json()["token"] != token
+        assert "Greyport Gazette" in c.get(f"/event/{events[0]['id']}").text

@@ -10,6 +10,7 @@ poll it to update themselves, and it keys the cache of rendered pages.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -39,7 +40,7 @@ from storydesk import __version__
 from storydesk.api import MAX_PAGE, ORDERS, Storydesk
 from storydesk.config import Config
 from storydesk.embed import Embedder, HashingEmbedder
-from storydesk.errors import InputError, StorydeskError
+from storydesk.errors import ConfigError, InputError, StorydeskError
 from storydesk.ingest import MAX_FILE_BYTES
 from storydesk.store import SQLiteStore, open_store
 from storydesk.web import views
@@ -66,7 +67,7 @@ class Settings:
     """How one server instance is set up.
 
     Attributes:
-        db: SQLite database file.
+        db: SQLite database file, or a ``postgresql://`` URL.
         token: Token required by write endpoints; ``None`` disables them.
         max_request_bytes: Largest accepted request body.
         poll_seconds: How often open pages check for new data (0 turns live updates off).
@@ -75,7 +76,7 @@ class Settings:
         page_size: Stories per page in the web UI.
     """
 
-    db: Path
+    db: str
     token: str | None = None
     max_request_bytes: int = MAX_REQUEST_BYTES
     poll_seconds: float = 3.0
@@ -96,7 +97,7 @@ def embedder_for(store_embedder: str | None, config: Config) -> tuple[Embedder |
 class DeskPool:
     """One read :class:`Storydesk` per server thread (an SQLite connection must not be shared mid-query)."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: str) -> None:
         self.db = db
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -106,7 +107,7 @@ class DeskPool:
         """This thread's desk, opened on first use."""
         desk: Storydesk | None = getattr(self._local, "desk", None)
         if desk is None:
-            desk = Storydesk(SQLiteStore(self.db))
+            desk = Storydesk(open_store(self.db))
             self._local.desk = desk
             with self._lock:
                 self._all.append(desk)
@@ -123,21 +124,35 @@ class DeskPool:
 class ChangeWatcher:
     """A token that changes whenever anyone commits to the database.
 
-    SQLite's ``PRAGMA data_version`` changes on a connection whenever another connection
-    commits, so one idle connection sees every writer, in this process or another.
+    On SQLite, ``PRAGMA data_version`` changes on a connection whenever another connection
+    commits, so one idle connection sees every writer, in this process or another. Other
+    backends get a fingerprint of what every write leaves behind: the article and rejection
+    counts and the log of stage runs (each run records its own timing).
     """
 
-    def __init__(self, db: Path) -> None:
-        self._db = sqlite3.connect(str(db), check_same_thread=False)
+    def __init__(self, db: str) -> None:
         self._lock = threading.Lock()
         self._boot = uuid.uuid4().hex[:6]  # a restarted server never repeats an old token
-        self._last: int | None = None
+        self._last: object = None
         self._gen = 0
+        self._store = open_store(db)
+        self._sqlite: sqlite3.Connection | None = None
+        if isinstance(self._store, SQLiteStore):
+            self._sqlite = sqlite3.connect(self._store.path, check_same_thread=False)
+            self._store.close()
+
+    def _state(self) -> object:
+        """Something that differs after every commit."""
+        if self._sqlite is not None:
+            return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+        s = self._store
+        runs = json.dumps(s.stage_runs(), sort_keys=True, default=str)
+        return (s.article_count(), len(s.rejections()), hashlib.sha1(runs.encode()).hexdigest())
 
     def token(self) -> str:
         """The current change token."""
         with self._lock:
-            v = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            v = self._state()
             if v != self._last:
                 self._last = v
                 self._gen += 1
@@ -146,7 +161,10 @@ class ChangeWatcher:
     def close(self) -> None:
         """Close the watcher's connection."""
         with self._lock:
-            self._db.close()
+            if self._sqlite is not None:
+                self._sqlite.close()
+            else:
+                self._store.close()
 
 
 class PageCache:
@@ -213,7 +231,7 @@ class State:
     def _writer(self) -> Storydesk:
         """The job worker's own desk (the only writer)."""
         s = self.settings
-        return Storydesk(SQLiteStore(s.db), config=s.config, embedder=s.embedder)
+        return Storydesk(open_store(s.db), config=s.config, embedder=s.embedder)
 
     def desk(self) -> Storydesk:
         """This thread's read desk."""
@@ -319,7 +337,7 @@ def create_app(
     """Build the web application over one SQLite database.
 
     Args:
-        db: SQLite file (created if missing). ``sqlite:///path`` is accepted too.
+        db: SQLite file (created if missing), ``sqlite:///path``, or a ``postgresql://`` URL.
         token: Token the write endpoints require (``Authorization: Bearer …``); None disables writes.
         embedder: Embedder for the builds that ingest jobs run (default: the store's own).
         config: Pipeline settings for those builds.
@@ -330,17 +348,13 @@ def create_app(
         The FastAPI app; serve it with uvicorn (see :func:`serve`).
 
     Raises:
-        ConfigError: ``db`` is not an SQLite file path.
+        ConfigError: ``db`` is an in-memory database (each connection would see its own).
     """
-    path = str(db)
-    if path.startswith("sqlite:///"):
-        path = path[len("sqlite:///") :]
-    if path == ":memory:" or "://" in path:
-        from storydesk.errors import ConfigError
-
-        raise ConfigError(f"the web server needs an SQLite database file, got {db!r}")
+    url = str(db)
+    if url in (":memory:", "sqlite:///:memory:", ""):
+        raise ConfigError(f"the web server needs a database file or server that other connections can open, got {db!r}")
     settings = Settings(
-        db=Path(path),
+        db=url,
         token=token or None,
         max_request_bytes=max_request_bytes,
         poll_seconds=poll_seconds,
@@ -910,7 +924,7 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str 
     """Serve the web UI and the REST API with uvicorn until interrupted (``storydesk serve``).
 
     Args:
-        db: SQLite database file.
+        db: SQLite database file or ``postgresql://`` URL.
         host: Interface to listen on (loopback by default).
         port: TCP port.
         token: Token for the write endpoints (None: read-only).
@@ -918,7 +932,23 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str 
     import uvicorn
 
     app = create_app(db, token=token)
-    print(f"storydesk: serving {db} at http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True)
+    print(
+        f"storydesk: serving {_display(str(db))} at http://{host}:{port}  (API: http://{host}:{port}/api)", flush=True
+    )
     if token is None:
         print("storydesk: read-only; pass --token (or set STORYDESK_TOKEN) to enable ingest over the API", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _display(db: str) -> str:
+    """A database location safe to print (a URL's password masked)."""
+    if "://" not in db:
+        return db
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(db)
+    if parts.password:
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return db
