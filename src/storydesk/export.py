@@ -42,6 +42,7 @@ def _timeline(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
             "date": e.date.isoformat(),
             "end": e.end.isoformat() if e.end else None,
             "precision": e.precision,
+            "background": e.background,
             "text": e.text,
             "citations": [_citation(c) for c in e.citations],
         }

@@ -157,7 +157,8 @@ class TimelineEntry:
     text: str
     citations: tuple[Citation, ...]
     end: dt.date | None = None
-    precision: str = "day"  # day, month, year
+    precision: str = "day"  # day, week, month, year
+    background: bool = False  # long before the coverage starts ("in 2019"): context, not the news
 
 
 @dataclass(frozen=True)

@@ -316,6 +316,21 @@ def _numeric(m: re.Match[str], text: str) -> list[Cand]:
     return [Cand(m.start(), m.end(), "day", const(cal.day(dd)), 6)]
 
 
+@rule(
+    rf"{_L}(?P<d>{DAYNUM})\s+(?P<mon>{MONTH_ANY})\s+(?P<yy>\d{{2}})\s+(?P<hh>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?!\d)"
+    rf"(?:{TZ})?",
+    prio=4,
+)
+def _stamp_short_year(m: re.Match[str], text: str) -> list[Cand]:
+    # Live-page stamps "01 February 12 04:27 GMT": the number after the month is a
+    # two-digit year (a clock time follows), not the day of "February 12".
+    d = cal.safe_date(2000 + int(m.group("yy")), month_num(m.group("mon")), parse_ordinal(m.group("d")) or 0)
+    if d is None:
+        return []
+    n = Norm("TIME", f"{d.isoformat()}T{int(m.group('hh')):02d}:{m.group('mi')}", d, d)
+    return [Cand(m.start(), m.end(), "clock_dated", const(n), 4)]
+
+
 # Words that make a bare month name a date even when it is "May" or "March".
 _MONTH_CONTEXT = words(
     """in since by until till through throughout from last next this early late mid mid- during before

@@ -1,0 +1,432 @@
+"""Dates: dated facts and their clauses, event dating, timeline merging, the stages, the T17 metrics.
+
+Every article here is fictional, written for these tests (Norland, its president
+Ana Brek and the Velm dam do not exist). Similarity is the content-word overlap
+or the hashing embedder: no model is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pytest
+
+from storydesk.dates import (
+    STORYLINE_TIMELINE_KIND,
+    TIMELINE_KIND,
+    Fact,
+    TimelineStage,
+    TimexStage,
+    clause_of,
+    date_event,
+    dated_facts,
+    day_weights,
+    lead_facts,
+    merge_facts,
+    span_precision,
+    summarize_timeline,
+    tag_article,
+)
+from storydesk.embed import HashingEmbedder
+from storydesk.models import Article, Citation, Event, Sentence, Storyline, TimelineEntry, from_dict
+from storydesk.pipeline import Context
+from storydesk.store.sqlite import SQLiteStore
+from storydesk.textutil import split_sentences
+
+D = dt.date
+MON = D(2024, 3, 11)  # a Monday
+
+
+def article(aid: str, text: str, published: dt.date | None = MON) -> tuple[Article, list[Sentence]]:
+    """An article and its sentences."""
+    art = Article(id=aid, source=f"{aid}.txt", text=text, published=published)
+    sents = [
+        Sentence(aid, i, text[s.start : s.end], s.start, s.end, s.paragraph)
+        for i, s in enumerate(split_sentences(text))
+    ]
+    return art, sents
+
+
+def facts_of(aid: str, text: str, published: dt.date | None = MON) -> list[Fact]:
+    art, sents = article(aid, text, published)
+    return dated_facts(art, sents, tag_article(art, sents))
+
+
+def span(e: TimelineEntry) -> tuple[dt.date, dt.date]:
+    return e.date, e.end or e.date
+
+
+def cited(e: TimelineEntry) -> list[tuple[str, int]]:
+    return sorted((c.article, c.sentence) for c in e.citations)
+
+
+# Two outlets on one tour, one on the floods a week earlier (fictional).
+A1 = (
+    "Norland's president Ana Brek toured the flood defences of Velm on Friday and Saturday, "
+    "the state broadcaster reported on Monday.\n\n"
+    "Brek inspected the Velm dam on Saturday, after parliament approved an emergency flood budget on March 1.\n\n"
+    "Engineers will begin repairing the dam on March 18. The dam was completed in 1962."
+)
+A2 = (
+    "President Ana Brek visited the Velm flood defences over the course of Friday and Saturday, NTV said.\n\n"
+    "Repairs to the damaged dam are set to begin on March 18, officials said."
+)
+A3 = "Heavy floods hit the town of Velm on Saturday, damaging its dam, the broadcaster said on Sunday."
+
+
+# --------------------------------------------------------------------------- precision and clauses
+
+
+@pytest.mark.parametrize(
+    ("value", "first", "last", "expected"),
+    [
+        ("2024-03-08", D(2024, 3, 8), D(2024, 3, 8), "day"),
+        ("2024-03-08", D(2024, 3, 8), D(2024, 3, 9), "range"),
+        ("2024-W10", D(2024, 3, 4), D(2024, 3, 10), "week"),
+        ("2024-02", D(2024, 2, 1), D(2024, 2, 29), "month"),
+        ("2024-Q1", D(2024, 1, 1), D(2024, 3, 31), "month"),
+        ("1962", D(1962, 1, 1), D(1962, 12, 31), "year"),
+        ("199", D(1990, 1, 1), D(1999, 12, 31), "year"),
+        ("PRESENT_REF", MON, MON, "none"),
+        ("P3D", None, None, "none"),
+    ],
+)
+def test_span_precision(value: str, first: dt.date | None, last: dt.date | None, expected: str) -> None:
+    assert span_precision(value, first, last) == expected
+
+
+def test_clause_of_splits_a_sentence_with_two_dates() -> None:
+    s = "Brek toured the dam on Friday, after parliament approved a flood budget on March 1."
+    spans = [(s.index("Friday"), s.index("Friday") + 6), (s.index("March 1"), s.index("March 1") + 7)]
+    (a, b), _core = clause_of(s, spans, 0)
+    assert s[a:b] == "Brek toured the dam on Friday"
+    (a, b), _core = clause_of(s, spans, 1)
+    assert s[a:b] == "after parliament approved a flood budget on March 1."
+
+
+def test_fronted_date_keeps_the_words_after_it() -> None:
+    s = "On Friday, Brek met the mayor; on Saturday, she flew to the coast."
+    spans = [(3, 9), (s.index("Saturday"), s.index("Saturday") + 8)]
+    (a, b), _ = clause_of(s, spans, 0)
+    assert s[a:b] == "On Friday, Brek met the mayor"
+    (a, b), _ = clause_of(s, spans, 1)
+    assert s[a:b] == "on Saturday, she flew to the coast."
+
+
+def test_single_date_sentence_is_its_own_clause_but_has_a_short_core() -> None:
+    s = "Her tour comes after a giant military parade last month in the capital, where envoys watched."
+    i = s.index("last month")
+    (a, b), (ca, cb) = clause_of(s, [(i, i + len("last month"))], 0)
+    assert (a, b) == (0, len(s))
+    assert s[ca:cb] == "after a giant military parade last month in the capital"
+
+
+# --------------------------------------------------------------------------- dated facts
+
+
+def test_dated_facts_one_per_date_with_clause_text() -> None:
+    facts = facts_of("a1", A1)
+    got = [(f.first, f.last, f.precision, f.role, f.citations[0].sentence) for f in facts]
+    assert got == [
+        (D(2024, 3, 8), D(2024, 3, 9), "range", "event", 0),
+        (MON, MON, "day", "report", 0),
+        (D(2024, 3, 9), D(2024, 3, 9), "day", "event", 1),
+        (D(2024, 3, 1), D(2024, 3, 1), "day", "event", 1),
+        (D(2024, 3, 18), D(2024, 3, 18), "day", "event", 2),
+        (D(1962, 1, 1), D(1962, 12, 31), "year", "event", 3),
+    ]
+    by_date = {f.first: f.text for f in facts}
+    assert by_date[D(2024, 3, 9)] == "Brek inspected the Velm dam on Saturday"
+    assert by_date[D(2024, 3, 1)] == "Parliament approved an emergency flood budget on March 1."
+    assert (
+        by_date[D(2024, 3, 8)]
+        == "Norland's president Ana Brek toured the flood defences of Velm on Friday and Saturday"
+    )
+    assert all(f.published == [MON] for f in facts)
+
+
+def test_same_day_twice_in_a_sentence_is_one_fact() -> None:
+    facts = facts_of("x", "The agency reported on Monday (March 11) that the dam had been inspected.")
+    assert [(f.first, f.role) for f in facts] == [(MON, "report")]
+
+
+def test_durations_references_and_recurring_dates_date_nothing() -> None:
+    text = (
+        "The dam has stood for 60 years and is now under repair. "
+        "The festival is held annually in August and was first held in 1971."
+    )
+    facts = facts_of("x", text)
+    # "for 60 years" (a duration), "now" (a reference) and the yearly "in August" give no fact
+    assert [(f.first.year, f.precision) for f in facts] == [(1971, "year")]
+
+
+def test_undated_article_gives_only_explicit_dates() -> None:
+    facts = facts_of("x", "Brek spoke on Friday. The dam opened on June 2, 1962.", published=None)
+    assert [f.first for f in facts] == [D(1962, 6, 2)]
+
+
+# --------------------------------------------------------------------------- event dating
+
+
+def test_date_event_uses_the_happening_not_the_report() -> None:
+    arts = [article("a1", A1), article("a2", A2)]
+    tx = {a.id: tag_article(a, s) for a, s in arts}
+    start, end, how = date_event([a for a, _ in arts], tx)
+    assert (start, end) == (D(2024, 3, 8), D(2024, 3, 9))
+    assert how == "text: 2 article(s) date it"
+
+
+def test_date_event_clamps_to_publication_and_falls_back_to_it() -> None:
+    art, sents = article("a", "Brek began a three-day visit to Velm starting Saturday.", D(2024, 3, 10))
+    start, end, _ = date_event([art], {art.id: tag_article(art, sents)})
+    assert (start, end) == (D(2024, 3, 9), D(2024, 3, 10))  # 9..11 clamped to the Sunday paper
+    art, sents = article("b", "Brek gave a speech about the dam.", D(2024, 3, 10))
+    start, end, how = date_event([art], {art.id: tag_article(art, sents)})
+    assert (start, end) == (D(2024, 3, 10), D(2024, 3, 10)) and how.startswith("publication date")
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def test_merge_folds_the_same_fact_across_outlets() -> None:
+    entries = merge_facts(facts_of("a1", A1) + facts_of("a2", A2))
+    tour = [e for e in entries if span(e) == (D(2024, 3, 8), D(2024, 3, 9))]
+    assert len(tour) == 1 and cited(tour[0]) == [("a1", 0), ("a2", 0)]
+    assert tour[0].precision == "day" and tour[0].end == D(2024, 3, 9)
+    repairs = [e for e in entries if e.date == D(2024, 3, 18)]
+    assert len(repairs) == 1 and cited(repairs[0]) == [("a1", 2), ("a2", 1)]
+    # different facts of the same day stay apart: the report on Monday vs nothing else
+    assert [cited(e) for e in entries if e.date == MON] == [[("a1", 0)]]
+
+
+def test_merge_keeps_different_facts_on_one_day_apart() -> None:
+    f1 = facts_of("p", "Farmers blocked the northern highway with tractors on Friday.")
+    f2 = facts_of("q", "The central bank raised its interest rate by half a point on Friday.")
+    entries = merge_facts(f1 + f2)
+    assert len(entries) == 2 and {e.date for e in entries} == {D(2024, 3, 8)}
+
+
+def test_coarse_mention_joins_the_precise_entry_from_another_outlet() -> None:
+    f1 = facts_of(
+        "p", "Brek attended a massive military parade marking the anniversary of independence on February 24."
+    )
+    f2 = facts_of("q", "Her tour comes after a massive parade for independence last month in the capital.")
+    entries = merge_facts(f1 + f2)
+    assert len(entries) == 1
+    assert entries[0].date == D(2024, 2, 24) and entries[0].precision == "day"
+    assert cited(entries[0]) == [("p", 0), ("q", 0)]
+
+
+def test_an_outlet_does_not_restate_a_precise_date_coarsely() -> None:
+    # Outlet "p" dates the visit Friday-Saturday and says "last week" about another inspection.
+    f1 = facts_of(
+        "p",
+        "Brek visited dam workshops that build flood gates on Friday and Saturday. "
+        "Last week, Brek visited dam workshops that build flood gates and pumps.",
+    )
+    f2 = facts_of("q", "Brek visited the dam workshops that build flood gates on Friday and Saturday.")
+    entries = merge_facts(f1 + f2)
+    visit = next(e for e in entries if span(e) == (D(2024, 3, 8), D(2024, 3, 9)))
+    assert cited(visit) == [("p", 0), ("q", 0)]
+    week = next(e for e in entries if e.precision == "week")
+    assert cited(week) == [("p", 1)]
+
+
+def test_background_dates_are_marked() -> None:
+    entries = merge_facts(facts_of("a1", A1))
+    bg = {e.date.year: e.background for e in entries}
+    assert bg[1962] is True and bg[2024] is False
+    # an explicit horizon moves the line
+    assert all(not e.background for e in merge_facts(facts_of("a1", A1), horizon=D(1962, 6, 1)))
+
+
+def test_merge_with_vectors_uses_embedding_similarity() -> None:
+    f1 = facts_of("p", "Farmers blocked the northern highway with tractors on Friday.")
+    f2 = facts_of("q", "Farmers blocked the northern highway with tractors on Friday.")
+    f3 = facts_of("r", "The central bank raised its interest rate by half a point on Friday.")
+    emb = HashingEmbedder(256)
+    for f in f1 + f2 + f3:
+        f.vec = f.core_vec = emb.encode([f.text])[0]
+    entries = merge_facts(f1 + f2 + f3)
+    assert sorted(len(e.citations) for e in entries) == [1, 2]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def entry(day: int, text: str, arts: Sequence[str], precision: str = "day", background: bool = False) -> TimelineEntry:
+    return TimelineEntry(
+        date=D(2024, 3, day),
+        text=text,
+        citations=tuple(Citation(a, 0) for a in arts),
+        precision=precision,
+        background=background,
+    )
+
+
+def test_summarize_timeline_keeps_the_most_reported_days_and_facts() -> None:
+    entries = [
+        entry(1, "budget approved", ["a", "b", "c"]),
+        entry(1, "minister resigns", ["d"]),
+        entry(1, "rain", ["e", "f"]),
+        entry(4, "dam cracks", ["a", "b"]),
+        entry(5, "mayor speaks", ["a"]),
+        entry(9, "repairs begin", ["a", "b", "c", "d"]),
+        entry(2, "a month", ["a", "b", "c", "d", "e"], precision="month"),
+        entry(3, "old news", ["a", "b", "c", "d", "e"], background=True),
+    ]
+    got = summarize_timeline(entries, n_dates=2, per_date=2)
+    assert [(d.day, [e.text for e in es]) for d, es in got] == [
+        (1, ["budget approved", "rain"]),
+        (9, ["repairs begin"]),
+    ]
+    got = summarize_timeline(entries, n_dates=2, per_date=1, start=D(2024, 3, 2))
+    assert [d.day for d, _ in got] == [4, 9]
+
+
+def test_day_weights_count_articles_and_discount_the_publication_day() -> None:
+    facts = facts_of("a1", A1) + facts_of("a2", A2) + facts_of("a3", A3, D(2024, 3, 3))
+    w = day_weights(facts)
+    assert w[D(2024, 3, 8)] == 2.0  # "Friday and Saturday" in two articles votes for its first day
+    assert w[D(2024, 3, 18)] == 2.0
+    assert w[MON] == 0.5  # a1's own publication day
+    assert D(1962, 1, 1) not in w  # a year does not single out a day
+
+
+def test_lead_facts_are_undated_openings() -> None:
+    art, sents = article("x", "Brek resigned as president. She had led Norland since 2019. Talks begin on Friday.")
+    leads = lead_facts(art, sents, tag_article(art, sents), n=3)
+    assert [(f.first, f.role, f.citations[0].sentence) for f in leads] == [(MON, "lead", 0)]
+    assert lead_facts(*article("y", "Brek resigned.", published=None), []) == []
+
+
+def test_summarize_picks_the_told_fact_and_skips_repeats() -> None:
+    entries = [
+        entry(1, "Parliament approved the emergency flood budget for Velm", ["a"]),
+        entry(1, "Lawmakers approved the flood budget for the town of Velm", ["b"]),
+        entry(1, "A minister resigned over the budget", ["c"]),
+    ]
+    art, sents = article("l", "Parliament approves emergency flood budget for Velm.", D(2024, 3, 2))
+    leads = lead_facts(art, sents, [])
+    got = summarize_timeline(entries, n_dates=1, per_date=2, leads=leads)
+    texts = [e.text for e in got[0][1]]
+    # the budget fact is told three times (two entries and the next day's lead): it comes first,
+    # its near-repeats are skipped, and the resignation fills the second place
+    assert texts[0] in {e.text for e in entries[:2]} | {leads[0].text}
+    assert texts[1] == "A minister resigned over the budget"
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def test_stages_date_events_and_build_timelines(tmp_path) -> None:
+    store = SQLiteStore(tmp_path / "d.db")
+    for aid, text, pub in (("a1", A1, MON), ("a2", A2, MON), ("a3", A3, D(2024, 3, 3))):
+        art, sents = article(aid, text, pub)
+        store.add_article(art, sents)
+    store.put_events([Event("ev-tour", ("a1", "a2"), "tour", "sl-1"), Event("ev-flood", ("a3",), "flood", "sl-1")], "t")
+    store.put_storylines([Storyline("sl-1", ("ev-flood", "ev-tour"), "Velm")], "t")
+    ctx = Context(store=store, _embedder=HashingEmbedder(256))
+    assert TimexStage().run(ctx)["processed"] == 3
+    assert TimelineStage().run(ctx) == {"events_dated": 2}
+    events = {e.id: e for e in store.events()}
+    assert (events["ev-tour"].start, events["ev-tour"].end) == (D(2024, 3, 8), D(2024, 3, 9))
+    assert (events["ev-flood"].start, events["ev-flood"].end) == (D(2024, 3, 2), D(2024, 3, 2))
+    rec = store.get_record(TIMELINE_KIND, "ev-tour")
+    assert rec is not None
+    tl = [from_dict(TimelineEntry, e) for e in rec[1]]
+    assert [e.date for e in tl] == sorted(e.date for e in tl)
+    rec = store.get_record(STORYLINE_TIMELINE_KIND, "sl-1")
+    assert rec is not None
+    story = [from_dict(TimelineEntry, e) for e in rec[1]]
+    assert {c.article for e in story for c in e.citations} == {"a1", "a2", "a3"}
+    assert any(e.date == D(2024, 3, 2) and cited(e) == [("a3", 0)] for e in story)
+    # unchanged membership: nothing to redo
+    assert TimelineStage().run(ctx) == {"events_dated": 0}
+    store.close()
+
+
+# --------------------------------------------------------------------------- seeds (real articles, real model)
+
+
+@pytest.mark.model
+def test_seed_timeline_holds_the_gold_entries(tmp_path, seeds_dir, seeds_gold) -> None:
+    """gold.json's timeline on the seed articles, grouped into gold.json's events (MiniLM similarity)."""
+    from pathlib import Path
+
+    from storydesk.api import Storydesk
+    from storydesk.export import story
+
+    with Storydesk(tmp_path / "seeds.db") as sd:
+        rep = sd.ingest(sorted(seeds_dir.glob("*.txt")))
+        assert len(rep.added) == 5
+        ids = {Path(a.source).name[:3]: a.id for a in sd.store.articles()}
+        groups: dict[str, list[str]] = {}
+        for name, g in seeds_gold["articles"].items():
+            groups.setdefault(g["event"], []).append(ids[name[:3]])
+        sd.store.put_events([Event(f"ev-{k}", tuple(v), k, "sl") for k, v in groups.items()], "gold")
+        sd.store.put_storylines([Storyline("sl", tuple(f"ev-{k}" for k in groups), "seeds")], "gold")
+        ctx = sd.context()
+        TimexStage().run(ctx)
+        TimelineStage().run(ctx)
+        events = {e.id: e for e in sd.store.events()}
+        a, b = seeds_gold["events"]["A"], seeds_gold["events"]["B"]
+        assert (str(events["ev-A"].start), str(events["ev-A"].end)) == (a["start"], a["end"])
+        assert str(events["ev-B"].start) <= b["contains"] <= str(events["ev-B"].end)
+        timeline = story(sd.store)["storylines"][0]["timeline"]
+    name_of = {v: k for k, v in ids.items()}
+    for g in seeds_gold["timeline"]:
+        hits = [t for t in timeline if t["date"] == g["date"] and t["end"] == g.get("end")]
+        assert len(hits) >= 1, g
+        cites = {name_of[c["article"]] for t in hits for c in t["citations"]}
+        assert set(g["articles"]) <= cites, (g, [(t["text"], t["citations"]) for t in hits])
+        if g["date"] != "2023-08-14":  # the report day holds two facts: KCNA's report and Seoul's comment
+            assert len(hits) == 1, [t["text"] for t in hits]
+    assert [t["background"] for t in timeline if t["date"][:4] in ("1976", "2019")] == [True, True]
+    # no duplicates: one entry per (date, end, text)
+    keys = [(t["date"], t["end"], t["text"]) for t in timeline]
+    assert len(keys) == len(set(keys))
+
+
+# --------------------------------------------------------------------------- Timeline17 metrics
+
+
+def test_timeline_metrics_on_a_hand_made_timeline() -> None:
+    pytest.importorskip("nltk")
+    from storydesk.eval.timeline import agreement_rouge, alignment_rouge, concat_rouge, date_f1, score, tokens
+
+    assert tokens("The protesters filled the squares") == ["protest", "fill", "squar"]
+    d1, d2, d3 = D(2024, 3, 1), D(2024, 3, 2), D(2024, 3, 5)
+    gold = {d1: ["Protesters occupy the square"], d3: ["Parliament votes"]}
+    pred = {d2: ["Protesters occupy streets"], d3: ["Parliament votes"]}
+    assert date_f1(pred, gold) == {"p": 0.5, "r": 0.5, "f": 0.5}
+    # concat: {protest, occupi, street, parliament, vote} vs {protest, occupi, squar, parliament, vote}
+    assert concat_rouge(pred, gold, 1)["f"] == pytest.approx(4 / 5)
+    # agreement: only the shared date counts (2 of 5 unigrams on each side)
+    assert agreement_rouge(pred, gold, 1)["p"] == pytest.approx(2 / 5)
+    # alignment: March 2 aligns to March 1 (one day off: weight 1/2), March 5 to itself
+    ar1 = alignment_rouge(pred, gold, 1)
+    assert ar1["p"] == pytest.approx((0.5 * 2 + 2) / 5) and ar1["r"] == pytest.approx((0.5 * 2 + 2) / 5)
+    assert alignment_rouge(pred, gold, 2)["p"] == pytest.approx((0.5 * 1 + 1) / 3)
+    perfect = score(gold, gold)
+    assert perfect["ar1"]["f"] == perfect["ar2"]["f"] == perfect["date"]["f"] == 1.0
+    assert alignment_rouge({}, gold, 1)["f"] == 0.0
+
+
+def test_timeline_eval_rejects_unknown_timelines(tmp_path) -> None:
+    from storydesk.errors import EvalError
+    from storydesk.eval.timeline import evaluate
+
+    (tmp_path / "timelines.jsonl").write_text(
+        '{"id": "t/x/a", "topic": "x", "has_articles": true, "timeline": [{"date": "2024-03-01", "sentences": ["s"]}]}\n'
+    )
+    (tmp_path / "articles.jsonl").write_text(
+        '{"id": "t/x/1", "published": "2024-03-01", "text": "Brek resigned on Friday.", "gold": {"topic": "x"}}\n'
+    )
+    with pytest.raises(EvalError, match="unknown timeline id"):
+        evaluate(tmp_path, timelines=["t/x/nope"])
+    res = evaluate(tmp_path)
+    assert res["timelines"] == 1 and res["articles"] == 1
+    with pytest.raises(EvalError, match="missing"):
+        evaluate(tmp_path / "nowhere")
