@@ -342,3 +342,18 @@ def test_headline_and_transcript_speaker_labels(nlp: Any) -> None:
         ("HALE", "Will the dam hold?"),
         ("VELL", "It will hold, and we will inspect it every week."),
     }
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“The fleet will be ready within a week,” Admiral Rena Holt was quoted as saying by the Tarn News Agency.",
+        "Admiral Rena Holt was quoted by the Tarn News Agency as saying the fleet would be ready within a week.",
+    ],
+)
+def test_passive_quoted_as_saying_chain(nlp: Any, text: str) -> None:
+    a = _one(text, nlp, "as saying")
+    assert _text(a.source) == "Admiral Rena Holt"
+    assert [n.text for n in a.nested_sources] == ["the Tarn News Agency"]
+    assert "fleet" in a.content.text

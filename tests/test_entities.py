@@ -123,3 +123,27 @@ def test_extract_labels_events_and_definitions() -> None:
     assert ("Ostravan governor", "Maria Kovac") in rec.descriptions
     events = [x.text for x in rec.mentions if x.type == "EVENT"]
     assert any("Iron Lake Shield" in e for e in events), [(x.text, x.type) for x in rec.mentions]
+
+
+def test_surname_labelled_org_joins_its_person() -> None:
+    idx = index_of(
+        a=ArticleEntities([m("a", "Magda Orvell", "PERSON"), m("a", "Orvell", "ORG"), m("a", "Orvell", "ORG")]),
+        b=ArticleEntities([m("b", "Orvell", "ORG"), m("b", "Velmark Ferry Company", "ORG")]),
+    )
+    ent = idx.lookup("Orvell")
+    assert ent is not None and ent.name == "Magda Orvell" and ent.type == "PERSON"
+    # A word of an organisation's name is not taken for a surname.
+    idx2 = index_of(
+        a=ArticleEntities([m("a", "Ada Velmark", "PERSON"), m("a", "Velmark", "ORG")]),
+        b=ArticleEntities([m("b", "Velmark Ferry Company", "ORG")]),
+    )
+    velmark = idx2.lookup("Velmark", "ORG")
+    assert velmark is not None and velmark.type == "ORG"
+
+
+def test_event_nouns_need_a_name_not_a_clause() -> None:
+    from storydesk.entities import _EVENT_NOUNS
+
+    assert _EVENT_NOUNS.match(" exercise later this month")
+    assert _EVENT_NOUNS.match(" (ILS) summer exercises")
+    assert not _EVENT_NOUNS.match(" said the drills would")

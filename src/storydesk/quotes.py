@@ -48,6 +48,8 @@ QUOTES_KIND = "quotes"
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "they", "them", "we", "i"}
 _PRONOUNS = _PERSON_PRONOUNS | {"it"}
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,600})[\"“”«»]")
+# Runs of capitalised words (candidate names inside a source span).
+_CAP_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 
 
 def _quoted_fragments(text: str) -> list[str]:
@@ -121,11 +123,27 @@ class _SpeakerResolver:
         desc = self.index.describe(t)
         if desc is not None:
             return desc.name, False
-        # A description that ends in a known name ("North Korean leader Kim Jong-un").
-        for m in self.persons:
-            if offset <= m.start < offset + len(text):
-                return self._name(m), False
-        return t or None, False
+        # A description around a name ("North Korean leader Kim Jong-un", "Ilse Vann, the
+        # union's general secretary", "Velmark's foreign minister, Signe Halloran"): the
+        # fullest personal name written inside the span.
+        inside = [m for m in self.persons if offset <= m.start and m.end <= offset + len(text)]
+        if inside:
+            best = max(inside, key=lambda m: (len(m.text.split()), m.start))
+            return self._name(best), False
+        named = self._known_person_in(t)
+        return (named or t or None), False
+
+    def _known_person_in(self, text: str) -> str | None:
+        """A known person's name (any alias, longest first) written inside ``text``."""
+        runs = _CAP_RUN.findall(text)
+        for run in sorted(runs, key=lambda r: -len(r.split())):
+            toks = run.split()
+            for n in range(len(toks), 0, -1):
+                for i in range(len(toks) - n + 1):
+                    ent = self.index.lookup(" ".join(toks[i : i + n]), "PERSON")
+                    if ent is not None and ent.type == "PERSON":
+                        return ent.name
+        return None
 
     def content_speaker(self, start: int, end: int, text: str) -> str | None:
         """The person whose words a medium reports: the pronoun or name the content starts with."""

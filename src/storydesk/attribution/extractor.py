@@ -407,6 +407,14 @@ def _quoted_as_saying(head: Token) -> tuple[Token, Token | None, Token] | None:
     if as_tok is None or verb is None or verb.lemma_.lower() not in ("quote", "cite"):
         return None
     quoter = next((c for c in verb.children if c.dep_ == "nsubj"), None) or _agent_object(verb)
+    if quoter is None:
+        # Passive "X was quoted as saying by CSNA": the parser hangs "by" on either verb.
+        for tok in (head, verb):
+            by = next((c for c in tok.children if c.dep_ in ("prep", "agent") and c.lower_ == "by"), None)
+            obj = next((g for g in by.children if g.dep_ == "pobj"), None) if by is not None else None
+            if obj is not None:
+                quoter = obj
+                break
     return verb, quoter, as_tok
 
 
@@ -484,7 +492,10 @@ class Extractor:
             # "KCNA quoted Kim as saying ...": Kim speaks, KCNA relays.
             verb, quoter, as_tok = qas
             cue_rng = ctx.tokens_span(as_tok.i, head.i, keep_quotes=False)
-            obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+            # Active "KCNA quoted Kim as saying": the object; passive "Kim was quoted as saying": the subject.
+            obj = next((c for c in verb.children if c.dep_ == "dobj"), None) or next(
+                (c for c in verb.children if c.dep_ == "nsubjpass"), None
+            )
             if obj is not None:
                 source = ctx.tokens_span(*_subtree_range(obj), keep_quotes=False)
             if quoter is not None:
