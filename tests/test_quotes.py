@@ -213,3 +213,48 @@ def test_seed_entities_match_gold(seed_story: dict[str, Any], seeds_gold: dict[s
         assert ent is not None, g["name"]
         assert ent["type"] == g["type"], g["name"]
         assert set(g["aliases"]) <= set(ent["aliases"]), (g["name"], ent["aliases"])
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_demo_corpus_quotes_against_answer_key(tmp_path: Path) -> None:
+    """The fictional demo corpus (examples/demo) has an answer key of quotes: most must be found."""
+    import json
+
+    from conftest import DEMO, DEMO_ANSWERS
+    from storydesk.api import Storydesk
+
+    with Storydesk(tmp_path / "demo.db") as sd:
+        sd.ingest([DEMO])
+        sd.build()
+        story = sd.story()
+    key: dict[str, str] = {}
+    for a in story["articles"]:
+        key[a["path"].split("/")[-1]] = a["id"]
+        if a.get("url"):
+            key[a["url"]] = a["id"]
+    answers = json.loads(DEMO_ANSWERS.read_text(encoding="utf-8"))["quotes"]
+    found = 0
+    for ans in answers:
+        ids = {key[k] for k in ans["articles"]}
+        for e in story["events"]:
+            hit = [
+                q
+                for q in e["quotes"]
+                if q["speaker"] == ans["speaker"]
+                and ids <= {v["article"] for v in q["variants"]}
+                and all(
+                    len(_stems(ans["text"]) & _stems(v["text"])) >= 0.5 * len(_stems(ans["text"]))
+                    for v in q["variants"]
+                    if v["article"] in ids
+                )
+            ]
+            if hit:
+                found += 1
+                break
+    assert found >= 21, f"{found} of {len(answers)} answer-key quotes found"
+    # One statement of a minister, relayed by five outlets through one state agency.
+    stanek = [
+        q for e in story["events"] for q in e["quotes"] if q["speaker"] == "Aurel Stanek" and len(q["variants"]) == 5
+    ]
+    assert len(stanek) == 1 and stanek[0]["independent_sources"] == 1 and stanek[0]["via"] == ["CSNA"]
