@@ -93,18 +93,35 @@ def test_seeds_citation_click_highlights_the_source_sentence(browser, tmp_path):
         assert target.get_attribute("id") == f"s-{first['article']}-{first['sentence']}"
         assert " ".join(target.inner_text().split()) == " ".join(expected.split())
         assert target.evaluate("el => getComputedStyle(el).backgroundColor") == HIGHLIGHT
-        assert target.is_visible() and target.evaluate(
-            "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
-        )  # scrolled into view
+        assert target.is_visible() and in_view_below_header(target)
         shot(page, "seeds-event-citation", full_page=False)  # what the reader sees after the click
 
         # A conflict badge and a quote variant are citations too; the independence panel counts origins.
         assert page.locator("#sources .indep .group").count() >= 1
-        page.set_viewport_size(PHONE)
-        page.goto(f"{srv.url}/event/{event_id}")
-        assert no_horizontal_scroll(page)
-        shot(page, "seeds-event-phone")
         page.close()
+
+        # The same click on a phone: one column, nothing sticking out, the sentence in view below the header.
+        phone = browser.new_page(viewport=PHONE)
+        phone.goto(f"{srv.url}/event/{event_id}")
+        assert no_horizontal_scroll(phone)
+        shot(phone, "seeds-event-phone")
+        phone.locator("#summary a.cite").first.click()
+        target = phone.locator(":target")
+        assert target.get_attribute("id") == f"s-{first['article']}-{first['sentence']}"
+        assert in_view_below_header(target)
+        shot(phone, "seeds-event-citation-phone", full_page=False)
+        phone.close()
+
+
+def in_view_below_header(el: Any) -> bool:
+    """True when an element is scrolled into view and not hidden under the sticky page header."""
+    return bool(
+        el.evaluate(
+            """el => { const r = el.getBoundingClientRect();
+                       const top = document.querySelector('header.top').getBoundingClientRect().bottom;
+                       return r.top >= top && r.bottom <= innerHeight; }"""
+        )
+    )
 
 
 @pytest.fixture

@@ -320,6 +320,21 @@ def test_storyline_and_article_pages(client):
     assert "Not found" in client.get("/nowhere").text
 
 
+def test_storyline_neighbours_are_read_by_id_oldest_first(tmp_path):
+    from storydesk.web.app import _storyline_events
+
+    db = tmp_path / "n.db"
+    build_db(db, TRAM + FIRE)
+    with Storydesk(db) as sd:
+        rows = {r["id"]: r for r in sd.list_events()["items"]}
+        fire = next(i for i, r in rows.items() if "fire" in r["title"].lower())
+        tram = next(i for i in rows if i != fire)
+        got = _storyline_events(sd, [fire, "ev-merged-away", tram])
+    assert [r["id"] for r in got] == [tram, fire]  # February before March; a vanished id is skipped
+    assert [r["headline"] for r in got] == [rows[tram]["headline"], rows[fire]["headline"]]
+    assert got[0]["start"] == rows[tram]["start"]
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -525,6 +540,29 @@ def test_timeline_track_places_dates_proportionally():
     assert [t["label"] for t in g["ticks"]] == ["1 Mar 2024", "5 Mar 2024", "Mar 2024"]
     assert views.timeline_track([]) == {}
     assert views.timeline_track([{"date": "2024-01-02"}])["dots"][0]["left"] == 50.0
+
+
+def test_timeline_track_keeps_background_facts_off_the_axis():
+    entries = [
+        {"date": "2022-01-01", "end": "2022-12-31", "precision": "year", "background": True},
+        {"date": "2024-03-09", "precision": "day", "background": False},
+        {"date": "2024-03-14", "precision": "day", "background": False},
+    ]
+    g = views.timeline_track(entries)
+    # drawn to scale, 2022 would squeeze the two March days into one spot
+    assert [(d["date"], d["left"]) for d in g["dots"]] == [("2024-03-09", 0.0), ("2024-03-14", 100.0)]
+    assert g["outside"] == [{"date": "2022-01-01", "label": "2022", "href": "#t-2022-01-01", "before": True}]
+    only_background = views.timeline_track([{**entries[0], "precision": "year"}])
+    assert [d["date"] for d in only_background["dots"]] == ["2022-01-01"] and only_background["outside"] == []
+
+
+def test_dated_by_reads_as_words():
+    assert views.dated_by("text: 3 article(s) date it", 4) == "Date from the text of 3 of 4 articles"
+    assert views.dated_by("text: 1 article(s) date it", 1) == "Date from the text of the article"
+    assert views.dated_by("publication date (no date of the happening found in the text)", 2).startswith(
+        "Dated by publication"
+    )
+    assert views.dated_by("undated", 2) == "" and views.dated_by(None, 2) == ""
 
 
 def test_quote_variant_diff_marks_changed_words():

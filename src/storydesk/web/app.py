@@ -815,8 +815,7 @@ def _page_routes(app: FastAPI, state: State) -> None:
             desk = state.desk()
             doc = desk.event_document(event_id)
             v = views.event_view(doc, event_id)
-            sl = doc["events"][0]["storyline"]
-            v["others"] = desk.list_events(storyline=sl, order="oldest", limit=MAX_PAGE)["items"] if sl else []
+            v["others"] = _storyline_events(desk, doc["storylines"][0]["events"] if doc["storylines"] else [])
             return state.render("event.html", request, token, v=v)
 
         try:
@@ -869,6 +868,25 @@ def _page_routes(app: FastAPI, state: State) -> None:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:
         return RedirectResponse("/static/favicon.svg")
+
+
+def _storyline_events(desk: Storydesk, event_ids: list[str]) -> list[dict[str, Any]]:
+    """``id, headline, start`` of a storyline's events, oldest first (read one by one: no full scan)."""
+    from storydesk.summarize import KIND as SUMMARY_KIND
+
+    events = []
+    for eid in event_ids:
+        try:
+            events.append(desk.store.get_event(eid))
+        except KeyError:
+            continue  # merged away since the storyline was built
+    heads = {k: d.get("headline") for k, _v, d in desk.store.records(SUMMARY_KIND, [e.id for e in events])}
+    rows = [
+        {"id": e.id, "headline": heads.get(e.id) or e.title, "start": e.start.isoformat() if e.start else None}
+        for e in events
+    ]
+    rows.sort(key=lambda r: (r["start"] or "9999", r["id"]))
+    return rows
 
 
 def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:

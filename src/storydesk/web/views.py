@@ -77,6 +77,19 @@ def date_range(start: str | None, end: str | None) -> str:
     return f"{fmt_date(start)} – {fmt_date(end)}"
 
 
+def dated_by(how: str | None, articles: int) -> str:
+    """The story JSON's ``dated_by`` note in words a reader follows ("Date from the text of 3 of 4 articles")."""
+    if not how or how == "undated":
+        return ""
+    m = re.fullmatch(r"text: (\d+) article\(s\) date it", how)
+    if m:
+        n = int(m.group(1))
+        return f"Date from the text of {'the article' if n == articles == 1 else f'{n} of {articles} articles'}"
+    if how.startswith("publication date"):
+        return "Dated by publication: the articles do not say when it happened"
+    return f"Dated by {how}"
+
+
 class Citations:
     """Resolves citations of one document to link targets, labels and the cited sentence text.
 
@@ -212,18 +225,27 @@ def timeline_track(entries: list[dict[str, Any]], link_prefix: str = "t-") -> di
     Positions are percentages of the track width, so the drawing scales to any screen
     while its labels keep their normal size.
 
+    Background facts (``background: true``, such as "the last exercise was in 2022") are
+    left off the axis when the event has other dated facts: drawn to scale they would
+    squeeze the event's own days into one dot. They are returned under ``outside``.
+
     Args:
-        entries: Timeline entries (``date``, optional ``end``).
+        entries: Timeline entries (``date``, optional ``end`` and ``background``).
         link_prefix: Each dot links to ``#{link_prefix}{date}``.
 
     Returns:
-        ``{"dots": [{left, span, size, date, label, count, href}], "ticks": [{left, label, edge}]}``,
-        or an empty dict when there is nothing to draw.
+        ``{"dots": [{left, span, size, date, label, count, href}], "ticks": [{left, label, edge}],
+        "outside": [{date, label, href, before}]}``, or an empty dict when there is nothing to draw.
     """
+    drawn = [e for e in entries if not e.get("background")]
+    if not drawn:
+        drawn, kept_out = entries, []
+    else:
+        kept_out = [e for e in entries if e.get("background")]
     days: Counter[dt.date] = Counter()
     ends: dict[dt.date, dt.date] = {}
     precision: dict[dt.date, str] = {}
-    for e in entries:
+    for e in drawn:
         try:
             d = dt.date.fromisoformat(e["date"])
         except (KeyError, TypeError, ValueError):
@@ -268,7 +290,20 @@ def timeline_track(entries: list[dict[str, Any]], link_prefix: str = "t-") -> di
         ticks.append({"left": last["left"], "label": last["label"]})
     for t in ticks:
         t["edge"] = "start" if t["left"] < 8 else "end" if t["left"] > 92 else "mid"
-    return {"dots": dots, "ticks": ticks}
+    outside: list[dict[str, Any]] = []
+    for e in kept_out:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            d = dt.date.fromisoformat(e["date"])
+            if d.isoformat() not in {x["date"] for x in outside}:
+                outside.append(
+                    {
+                        "date": d.isoformat(),
+                        "label": fmt_date(d.isoformat(), e.get("precision") or "day"),
+                        "href": f"#{link_prefix}{d.isoformat()}",
+                        "before": d < lo,
+                    }
+                )
+    return {"dots": dots, "ticks": ticks, "outside": sorted(outside, key=lambda x: x["date"])}
 
 
 def event_view(doc: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
@@ -334,6 +369,7 @@ def event_view(doc: dict[str, Any], event_id: str | None = None) -> dict[str, An
     return {
         "event": ev,
         "when": date_range(ev["start"], ev["end"]),
+        "dated_by": dated_by(ev.get("dated_by"), len(members)),
         "summary": [{"text": s["text"], "cites": cites.many(s["citations"])} for s in ev["summary"]],
         "timeline": timeline,
         "timeline_track": timeline_track(ev["timeline"]),
