@@ -269,6 +269,41 @@ def test_stories_articles_and_export(client):
     assert client.get("/api/v1/export", params={"format": "pdf"}).status_code == 400
 
 
+def test_stories_filter_search_and_page_like_events(client):
+    ids = event_ids(client)
+    feb = client.get("/api/v1/stories", params={"since": "2025-02-01", "until": "2025-02-28"}).json()
+    assert feb["total"] == 1 and [e["id"] for e in feb["items"][0]["events"]] == [ids["tram"]]
+    wire = client.get("/api/v1/stories", params={"outlet": "Northfold Wire"}).json()
+    assert [e["id"] for s in wire["items"] for e in s["events"]] == [ids["tram"]]
+    assert "Northfold Wire" in wire["outlets"] and "Lorven Post" in wire["outlets"]  # the filter menu lists all
+    assert client.get("/api/v1/stories", params={"outlet": "Nobody Times"}).json()["total"] == 0
+    hits = client.get("/api/v1/stories", params={"q": "firefighters"}).json()
+    assert [e["id"] for s in hits["items"] for e in s["events"]] == [ids["fire"]]
+    newest = client.get("/api/v1/stories").json()["items"]
+    second = client.get("/api/v1/stories", params={"limit": 1, "offset": 1}).json()
+    assert second["total"] == 2 and [s["id"] for s in second["items"]] == [newest[1]["id"]]
+    assert client.get("/api/v1/stories", params={"offset": 5}).json()["items"] == []
+    story = newest[0]["id"]
+    in_story = client.get("/api/v1/events", params={"story": story}).json()
+    assert {e["storyline"] for e in in_story["items"]} == {story} and in_story["total"] == len(newest[0]["events"])
+    r = client.get("/api/v1/stories", params={"limit": 501})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "limit"
+    r = client.get("/api/v1/stories", params={"offset": -1})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid"
+
+
+def test_unknown_api_paths_are_json_404_and_pages_html_404(client):
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
+    assert r.json()["error"] == {"status": 404, "code": "not_found", "message": "nothing at /api/v1/nothing-here"}
+    for path in ["/api/v1/articles/0000", "/api/v1/stories/sl-nope", "/api/v1/events/ev-nope"]:
+        r = client.get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
+    page = client.get("/event/ev-nope")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "merged into another event" in unescape(page.text)
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -288,6 +323,27 @@ def test_story_list_page_search_and_date_filter(client):
     assert "1 story" in dated
     bad = client.get("/", params={"since": "someday"})
     assert bad.status_code == 400 and "&#39;since&#39; must be a date" in bad.text
+    wire = client.get("/", params={"outlet": "Northfold Wire"}).text
+    assert "1 story" in wire and "Skarn" not in wire.split('id="count"')[1]
+    assert '<option value="Northfold Wire">' in wire  # the outlet box suggests every stored outlet
+
+
+def test_story_list_pages(tmp_path):
+    db = tmp_path / "paged.db"
+    build_db(db, TRAM + FIRE)
+    app = create_app(db, poll_seconds=0)
+    app.state.storydesk.settings.page_size = 1
+    with LiveServer(app) as srv, httpx.Client(base_url=srv.url) as c:
+        first = c.get("/").text
+        assert "page 1 of 2" in first and 'rel="next"' in first and 'rel="prev"' not in first
+        assert "Skarn" in first and "Harbour tram" not in first  # newest story only
+        nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1)
+        second = c.get(unescape(nxt)).text
+        assert "page 2 of 2" in second and 'rel="prev"' in second and "tram line" in second
+        assert "Skarn" not in second.split('id="count"')[1]
+        biggest = c.get("/", params={"order": "biggest", "page": 2}).text
+        assert "Skarn" in biggest.split('id="count"')[1]  # paging keeps the order
+        assert c.get("/", params={"page": 0}).status_code == 422
 
 
 def test_event_page_citations_point_at_rendered_source_sentences(client):
@@ -345,6 +401,19 @@ def test_write_endpoints_need_the_token(client):
     assert r.status_code == 403 and r.json()["error"]["message"] == "the token is not valid"
 
 
+def test_upload_endpoint_needs_the_token_too(client):
+    files = [("files", ("late.json", json.dumps([LATE_TRAM]).encode(), "application/json"))]
+    r = client.post("/api/v1/ingest/files", files=files)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    r = client.post("/api/v1/ingest/files", files=files, headers={"X-Storydesk-Token": "nope"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    spec = client.get("/openapi.json").json()
+    for path, ops in spec["paths"].items():  # every write operation declares the bearer token
+        for method, op in ops.items():
+            if method in ("post", "put", "patch", "delete"):
+                assert op.get("security") == [{"bearer": []}], (method, path)
+
+
 def test_ingest_body_errors(client):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     r = client.post("/api/v1/ingest", content=b"{not json", headers={**auth, "Content-Type": "application/json"})
@@ -358,6 +427,20 @@ def test_ingest_body_errors(client):
     r = client.post("/api/v1/ingest/files", json=[LATE_TRAM], headers=auth)
     assert r.status_code == 415
     assert client.get("/api/v1/jobs/job-nope").status_code == 404
+
+
+def test_too_many_articles_or_files_in_one_request(client):
+    from storydesk.web.app import MAX_ARTICLES_PER_REQUEST, MAX_FILES_PER_REQUEST
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    r = client.post("/api/v1/ingest", json=[{"title": "t"}] * (MAX_ARTICLES_PER_REQUEST + 1), headers=auth)
+    assert r.status_code == 413 and f"the limit is {MAX_ARTICLES_PER_REQUEST}" in r.json()["error"]["message"]
+    files = [("files", (f"f{i}.txt", b"x", "text/plain")) for i in range(MAX_FILES_PER_REQUEST + 1)]
+    r = client.post("/api/v1/ingest/files", files=files, headers=auth)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    assert str(MAX_FILES_PER_REQUEST) in r.json()["error"]["message"]
+    r = client.post("/api/v1/ingest/files", files={"note": (None, b"only a text field")}, headers=auth)
+    assert r.status_code == 422 and "no files in the upload" in r.json()["error"]["message"]
 
 
 def test_ingested_article_joins_its_event_live(client):
@@ -423,6 +506,22 @@ def test_request_size_limit_and_read_only_server(tmp_path):
 
         r = c.post("/api/v1/ingest", content=chunks(), headers={**auth, "Content-Type": "application/json"})
         assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+        # file uploads are held to the same limit, declared or streamed
+        upload = [("files", ("big.txt", b"word " * 1000, "text/plain"))]
+        r = c.post("/api/v1/ingest/files", files=upload, headers=auth)
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+        boundary = "sdbench"
+        form = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+            f"Content-Type: text/plain\r\n\r\n{'y' * 5000}\r\n--{boundary}--\r\n"
+        ).encode()
+        r = c.post(
+            "/api/v1/ingest/files",
+            content=(form[i : i + 500] for i in range(0, len(form), 500)),
+            headers={**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+        assert c.get("/api/v1/jobs").json()["items"] == []  # nothing refused reached the job queue
     with LiveServer(create_app(db)) as srv, httpx.Client(base_url=srv.url) as c:
         r = c.post("/api/v1/ingest", json=[LATE_TRAM], headers={"Authorization": f"Bearer {TOKEN}"})
         assert r.status_code == 403 and "--token" in r.json()["error"]["message"]
