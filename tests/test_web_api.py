@@ -24,6 +24,7 @@ import uvicorn
 from storydesk.api import Storydesk
 from storydesk.embed import HashingEmbedder
 from storydesk.export import schema
+from storydesk.store import open_store
 from storydesk.web import create_app, views
 from test_store_postgres import pg_server, pg_url  # noqa: F401 - PostgreSQL fixtures (skip without the extra)
 
@@ -460,6 +461,9 @@ def test_ingested_article_joins_its_event_live(client):
     assert "Greyport Gazette" in {a["outlet"] for a in doc["articles"]}
     page_after = client.get(f"/event/{ids['tram']}").text  # same server process, no restart
     assert "Greyport Gazette" in page_after and "4 articles" in page_after
+    listed_tram = next(e for e in client.get("/api/v1/events").json()["items"] if e["id"] == ids["tram"])
+    assert listed_tram["articles"] == 4 and "Greyport Gazette" in listed_tram["outlets"]  # listings too
+    assert "Greyport Gazette" in client.get("/api/v1/stories").json()["outlets"]
     again = wait_for_job(
         client, client.post("/api/v1/ingest", json=LATE_TRAM, headers={"X-Storydesk-Token": TOKEN}).json()
     )
@@ -539,6 +543,49 @@ def test_the_app_refuses_a_non_file_database():
     assert _display("news.db") == "news.db"
 
 
+def test_page_cache_renders_a_page_once_for_concurrent_misses():
+    from storydesk.web.app import PageCache
+
+    cache = PageCache(size=4)
+    calls = []
+
+    def make() -> str:
+        calls.append(1)
+        time.sleep(0.2)
+        return "body"
+
+    threads = [threading.Thread(target=cache.get_or_make, args=("event:x", "t1", make)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and cache.get_or_make("event:x", "t1", make) == "body"
+    cache.get_or_make("event:x", "t2", make)  # a new change token renders again
+    assert len(calls) == 2
+
+
+def test_listing_rows_are_reused_until_the_token_changes(tmp_path):
+    from storydesk.web.app import ListingCache, ListingDesk
+
+    db = tmp_path / "l.db"
+    build_db(db, FIRE)
+    token = ["t1"]
+    cache = ListingCache(lambda: token[0])
+    with ListingDesk(open_store(db), cache) as desk:
+        first = desk.list_events()
+        assert first["items"][0]["articles"] == 2
+        src = tmp_path / "late.json"
+        late = {**FIRE[1], "id": "gp-9", "outlet": "Greyport Gazette", "title": "Greyport Gazette: Skarn bridge shut"}
+        src.write_text(json.dumps([late]), encoding="utf-8")
+        with Storydesk(db, embedder=HashingEmbedder(256)) as writer:
+            writer.ingest([src])
+            writer.build()
+        assert desk.list_events()["items"][0]["articles"] == 2  # same token: the cached rows
+        assert "date" not in desk.event_rows()[0]  # callers get copies, never the rows listings changed
+        token[0] = "t2"
+        assert desk.list_events()["items"][0]["articles"] == 3
+
+
 def test_change_token_follows_commits_from_other_connections(tmp_path):
     from storydesk.web.app import ChangeWatcher
 
@@ -548,7 +595,6 @@ def test_change_token_follows_commits_from_other_connections(tmp_path):
     generic = ChangeWatcher(str(db))
     generic._sqlite.close()  # take the path other backends take: a fingerprint of the stored state
     generic._sqlite = None
-    from storydesk.store import open_store
 
     generic._store = open_store(db)
     t1, g1 = sqlite_watch.token(), generic.token()

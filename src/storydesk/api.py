@@ -190,7 +190,7 @@ class Storydesk:
         """
         _check_page(order, limit, offset)
         rows, outlets = self._filtered_events(query, since, until, outlet, None)
-        titles = {s.id: s.title for s in self.store.storylines()}
+        titles = self.storyline_titles()
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             groups.setdefault(r["storyline"] or r["id"], []).append(r)
@@ -336,7 +336,7 @@ class Storydesk:
         want_outlet = outlet.strip().casefold() if outlet and outlet.strip() else None
         out = []
         every_outlet: set[str] = set()
-        for r in self.store.event_overview():
+        for r in self.event_rows():
             every_outlet.update(r["outlets"])
             if storyline and r["storyline"] != storyline:
                 continue
@@ -357,6 +357,17 @@ class Storydesk:
             r["date"] = last
             out.append(r)
         return out, sorted(every_outlet, key=str.casefold)
+
+    def event_rows(self) -> list[dict[str, Any]]:
+        """The rows listings filter, one per event (:meth:`Store.event_overview`); callers may change them.
+
+        A long-running reader (the web server) overrides this to reuse the rows until the store changes.
+        """
+        return self.store.event_overview()
+
+    def storyline_titles(self) -> dict[str, str]:
+        """Storyline id -> title, for listings (overridable like :meth:`event_rows`)."""
+        return {s.id: s.title for s in self.store.storylines()}
 
     def _add_teasers(self, rows: list[dict[str, Any]]) -> None:
         """Add ``headline`` and ``lead`` (first summary sentence) to event rows, in one read."""

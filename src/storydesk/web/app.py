@@ -94,11 +94,53 @@ def embedder_for(store_embedder: str | None, config: Config) -> tuple[Embedder |
     return None, config
 
 
+class ListingCache:
+    """The filter-independent inputs of every listing (event rows, storyline titles), per change token.
+
+    Reading them is a scan of every event (about a second at 10,000 articles), and every
+    search, filter and page of the story list needs them; between two commits they cannot change.
+    """
+
+    def __init__(self, token: Callable[[], str]) -> None:
+        self._token = token
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[str, Any]] = {}
+
+    def get(self, name: str, read: Callable[[], Any]) -> Any:
+        """The cached value of ``name`` at the current token, reading it (once, under a lock) on a miss."""
+        token = self._token()  # taken before reading: the data is at least as new as its token
+        with self._lock:
+            hit = self._data.get(name)
+            if hit is None or hit[0] != token:
+                hit = (token, read())
+                self._data[name] = hit
+            return hit[1]
+
+
+class ListingDesk(Storydesk):
+    """A read :class:`Storydesk` whose listings reuse rows from a :class:`ListingCache`."""
+
+    def __init__(self, store: Any, cache: ListingCache) -> None:
+        super().__init__(store)
+        self._listing = cache
+
+    def event_rows(self) -> list[dict[str, Any]]:
+        """Cached event rows, copied (listings add keys to the rows they return)."""
+        rows = self._listing.get("event_rows", super().event_rows)
+        return [dict(r) for r in rows]
+
+    def storyline_titles(self) -> dict[str, str]:
+        """Cached storyline titles."""
+        titles: dict[str, str] = self._listing.get("storyline_titles", super().storyline_titles)
+        return titles
+
+
 class DeskPool:
     """One read :class:`Storydesk` per server thread (an SQLite connection must not be shared mid-query)."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, listing: ListingCache) -> None:
         self.db = db
+        self.listing = listing
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[Storydesk] = []
@@ -107,7 +149,7 @@ class DeskPool:
         """This thread's desk, opened on first use."""
         desk: Storydesk | None = getattr(self._local, "desk", None)
         if desk is None:
-            desk = Storydesk(open_store(self.db))
+            desk = ListingDesk(open_store(self.db), self.listing)
             self._local.desk = desk
             with self._lock:
                 self._all.append(desk)
@@ -174,6 +216,7 @@ class PageCache:
         self.size = size
         self._data: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[tuple[str, str], threading.Lock] = {}
         self.hits = 0
         self.misses = 0
 
@@ -196,12 +239,31 @@ class PageCache:
                 self._data.popitem(last=False)
 
     def get_or_make(self, key: str, token: str, make: Callable[[], str]) -> str:
-        """The cached body for ``key`` at ``token``, rendering it on a miss."""
+        """The cached body for ``key`` at ``token``, rendering it on a miss.
+
+        Concurrent misses of one page render it once: the others wait for that render
+        (a popular page after a commit would otherwise be rendered by every waiting request).
+        """
         body = self.get(key, token)
-        if body is None:
-            body = make()
-            self.put(key, token, body)
-        return body
+        if body is not None:
+            return body
+        with self._lock:
+            making = self._making.setdefault((key, token), threading.Lock())
+        try:
+            with making:
+                body = self.peek(key, token)
+                if body is None:
+                    body = make()
+                    self.put(key, token, body)
+                return body
+        finally:
+            with self._lock:
+                self._making.pop((key, token), None)
+
+    def peek(self, key: str, token: str) -> str | None:
+        """The cached body without counting a hit or a miss."""
+        with self._lock:
+            return self._data.get((key, token))
 
 
 class State:
@@ -215,8 +277,8 @@ class State:
         first.close()
         if settings.embedder is None:
             settings.embedder, settings.config = embedder_for(store_embedder, settings.config)
-        self.pool = DeskPool(settings.db)
         self.watcher = ChangeWatcher(settings.db)
+        self.pool = DeskPool(settings.db, ListingCache(self.watcher.token))
         self.cache = PageCache()
         self.jobs = JobRunner(self._writer)
         self.templates = jinja2.Environment(
@@ -772,40 +834,36 @@ def _page_routes(app: FastAPI, state: State) -> None:
         page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
     ) -> HTMLResponse:
         token = state.watcher.token()
-        key = f"index:{request.url.query}"
-        cached = state.cache.get(key, token)
-        if cached is not None:
-            return HTMLResponse(cached)
-        desk = state.desk()
         size = state.settings.page_size
         form = {"q": q or "", "since": since or "", "until": until or "", "outlet": outlet or "", "order": order}
-        error = None
+
+        def render(result: dict[str, Any], error: str | None = None) -> str:
+            for s in result["items"]:
+                s["when"] = views.date_range(s["start"], s["end"])
+                for row in s["events"]:
+                    row["when"] = views.date_range(row["start"] or row["first_published"], row["end"])
+            return state.render(
+                "stories.html",
+                request,
+                token,
+                result=result,
+                form=form,
+                error=error,
+                page_no=page_no,
+                pages=max(1, -(-result["total"] // size)),
+                outlets=result["outlets"],
+                articles=state.desk().store.article_count(),
+                link=lambda **kw: _link(form, page_no, **kw),
+            )
+
+        def make() -> str:
+            return render(state.desk().list_stories(q, since, until, outlet, order, size, (page_no - 1) * size))
+
         try:
-            result = desk.list_stories(q, since, until, outlet, order, size, (page_no - 1) * size)
-        except InputError as e:
-            error, result = str(e), {"total": 0, "items": [], "limit": size, "offset": 0, "outlets": []}
-        for s in result["items"]:
-            s["when"] = views.date_range(s["start"], s["end"])
-            for row in s["events"]:
-                row["when"] = views.date_range(row["start"] or row["first_published"], row["end"])
-        pages = max(1, -(-result["total"] // size))
-        response = page(
-            "stories.html",
-            request,
-            token,
-            status=400 if error else 200,
-            result=result,
-            form=form,
-            error=error,
-            page_no=page_no,
-            pages=pages,
-            outlets=result["outlets"],
-            articles=desk.store.article_count(),
-            link=lambda **kw: _link(form, page_no, **kw),
-        )
-        if not error:
-            state.cache.put(key, token, bytes(response.body).decode())
-        return response
+            return HTMLResponse(state.cache.get_or_make(f"index:{request.url.query}", token, make))
+        except InputError as e:  # a bad filter: the page again, with the message (never cached)
+            empty = {"total": 0, "items": [], "limit": size, "offset": 0, "outlets": []}
+            return HTMLResponse(render(empty, str(e)), status_code=400)
 
     @app.get("/event/{event_id}", response_class=HTMLResponse, include_in_schema=False)
     def event_page(request: Request, event_id: str) -> HTMLResponse:
