@@ -12,10 +12,22 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from storydesk.attribution.extractor import univocal
+from storydesk.attribution.model import CueModel
 from storydesk.attribution.quotes import find_quotes
 from storydesk.attribution.spans import AttributionSpans, Span
 from storydesk.errors import EvalError, ModelError
-from storydesk.eval.quotes import _match, _norm, _Tokens, command, evaluate, strip_span
+from storydesk.eval.quotes import (
+    _match,
+    _norm,
+    _Tokens,
+    command,
+    evaluate,
+    new_counts,
+    score_article,
+    strip_span,
+    summarise,
+)
 
 # ------------------------------------------------------------ no model needed
 
@@ -68,6 +80,89 @@ def test_match_is_one_to_one() -> None:
 def test_evaluate_missing_split_raises(tmp_path: Path) -> None:
     with pytest.raises(EvalError):
         evaluate(split="dev", dataset_dir=tmp_path)
+
+
+def _sp(text: str, part: str, after: int = 0) -> Span:
+    start = text.index(part, after)
+    return Span(start, start + len(part), part)
+
+
+def _att(text: str, source: str | None, cue: str, content: str) -> AttributionSpans:
+    """An attribution over ``text`` given by its span strings (first occurrences)."""
+    return AttributionSpans(
+        source=_sp(text, source) if source else None,
+        cue=_sp(text, cue),
+        content=_sp(text, content),
+        direct=False,
+    )
+
+
+def test_univocal_keeps_only_the_outer_report() -> None:
+    text = "The campaign said the rally was cancelled, the Gazette reported."
+    inner = _att(text, "The campaign", "said", "the rally was cancelled")
+    outer = _att(text, "the Gazette", "reported", "The campaign said the rally was cancelled")
+    assert univocal([inner, outer]) == [outer]
+    # Reports side by side do not contain each other's cue: both stay, in order.
+    text2 = "Lee said the road was closed. Park said it was open."
+    a = _att(text2, "Lee", "said", "the road was closed")
+    b = AttributionSpans(
+        source=_sp(text2, "Park"), cue=_sp(text2, "said", 20), content=_sp(text2, "it was open"), direct=False
+    )
+    assert univocal([a, b]) == [a, b]
+
+
+def test_univocal_mutual_containment_keeps_the_longer_content() -> None:
+    text = "Officials said, the agency reported, that the dam held."
+    long_ = _att(text, "the agency", "reported", "Officials said, the agency reported, that the dam held")
+    short = _att(text, "Officials", "said", "said, the agency reported, that the dam held")
+    assert univocal([short, long_]) == [long_]
+
+
+def test_score_article_linked_and_token_views() -> None:
+    text = "Kim said the talks failed. Lee said nothing happened."
+    second = text.index("said", 10)
+    gold = {
+        "text": text,
+        "gold": {
+            "attributions": [
+                {"source": [0, 3, "Kim"], "cue": [4, 8, "said"], "content": [9, 25, "the talks failed"]},
+                {
+                    "source": [27, 30, "Lee"],
+                    "cue": [second, second + 4, "said"],
+                    "content": [second + 5, len(text) - 1, "nothing happened"],
+                },
+            ]
+        },
+    }
+    # One prediction: the first cue and content, but the second sentence's speaker.
+    pred = AttributionSpans(
+        source=_sp(text, "Lee"), cue=_sp(text, "said"), content=_sp(text, "the talks failed"), direct=False
+    )
+    counts = new_counts()
+    score_article(gold, [pred], counts)
+    res = summarise(counts)
+    # Pooled per role, "Lee" matches the other attribution's source ...
+    assert res["overlap"]["source"] == {"p": 100.0, "r": 50.0, "f1": 66.7}
+    # ... linked through the cue, it is the wrong source.
+    assert res["linked"]["overlap"]["source"]["f1"] == 0.0
+    assert res["linked"]["exact"]["content"] == {"p": 100.0, "r": 50.0, "f1": 66.7}
+    # Word tokens: 3 of the 5 gold content tokens are predicted, none wrongly.
+    assert res["tokens"]["content"] == {"p": 100.0, "r": 60.0, "f1": 75.0}
+
+
+def test_cue_model_json_round_trip_keeps_sourceless_keys() -> None:
+    m = CueModel(
+        weights={"l=say": 2.0},
+        bias=-1.0,
+        threshold=0.4,
+        cue_preps=frozenset({"call for"}),
+        sourceless=frozenset({"seem|VBZ"}),
+    )
+    assert CueModel.from_json(json.loads(json.dumps(m.to_json()))) == m
+    # Files written before the key existed still load.
+    old = m.to_json()
+    del old["sourceless"]
+    assert CueModel.from_json(old).sourceless == frozenset()
 
 
 # ---------------------------------------------------------- with spaCy model
@@ -283,7 +378,12 @@ def test_cli_on_synthetic_dataset(nlp: Any, tmp_path: Path) -> None:
     out = json.loads(res.output)
     # The source is found; the null gold source is skipped, so recall is 1/1.
     assert out["exact"]["source"] == {"p": 100.0, "r": 100.0, "f1": 100.0}
-    assert out["counts"]["cue"] == {"gold": 2, "pred": 1, "exact": 1, "overlap": 1}
+    assert {k: out["counts"]["cue"][k] for k in ("gold", "pred", "exact", "overlap")} == {
+        "gold": 2,
+        "pred": 1,
+        "exact": 1,
+        "overlap": 1,
+    }
     assert out["overlap"]["content"]["r"] == 50.0
     table = CliRunner().invoke(command, ["--dataset-dir", str(tmp_path)])
     assert table.exit_code == 0
@@ -357,3 +457,58 @@ def test_passive_quoted_as_saying_chain(nlp: Any, text: str) -> None:
     assert _text(a.source) == "Admiral Rena Holt"
     assert [n.text for n in a.nested_sources] == ["the Tarn News Agency"]
     assert "fleet" in a.content.text
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("text", "cue", "source", "content"),
+    [
+        (
+            "The senator said in a statement that the vote was a mistake.",
+            "said in a statement",
+            "The senator",
+            "that the vote was a mistake",
+        ),
+        (
+            "The mayor called for the police chief to resign.",
+            "called for",
+            "The mayor",
+            "the police chief to resign",
+        ),
+        (
+            "The council asked the residents to boil their water.",
+            "asked",
+            "The council",
+            "the residents to boil their water",
+        ),
+        (
+            "The opposition accused the minister of hiding the report.",
+            "accused",
+            "The opposition",
+            "the minister of hiding the report",
+        ),
+    ],
+)
+def test_content_complements_the_parser_attaches_elsewhere(
+    nlp: Any, text: str, cue: str, source: str, content: str
+) -> None:
+    a = _one(text, nlp, cue)
+    assert _text(a.source) == source
+    assert a.content.text == content
+
+
+@pytest.mark.model
+def test_cues_annotated_without_source(nlp: Any) -> None:
+    # The learned "sourceless" keys: impersonal "seems", the participle "Asked".
+    a = _one("It seems the harbour plan will fail.", nlp, "seems")
+    assert a.source is None and a.content.text == "the harbour plan will fail"
+    text = "Asked about the budget, the minister said the figures were sound."
+    assert _one(text, nlp, "Asked about").source is None
+    assert _text(_one(text, nlp, "said").source) == "the minister"
+
+
+@pytest.mark.model
+def test_quote_ending_a_sentence_is_not_prepended(nlp: Any) -> None:
+    text = "“The bridge is safe.” Lee said the inspection “found nothing at all.”"
+    a = _one(text, nlp, "said")
+    assert a.content.start > text.index("Lee")

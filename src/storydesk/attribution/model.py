@@ -14,7 +14,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from storydesk.attribution.features import is_candidate, token_features
+from storydesk.attribution.features import headline_end, is_candidate, token_features
 from storydesk.errors import ModelError
 
 MODEL_FILE = "cue_model.json"
@@ -30,12 +30,16 @@ class CueModel:
         threshold: minimum probability for a token to head a cue.
         cue_preps: "lemma preposition" pairs whose preposition belongs to the cue
             and whose object is the content ("call for", "refer to").
+        sourceless: "lemma|tag" keys of cues annotators leave without a source
+            even when the parse offers one ("it seems", "Asked about ...,",
+            "is expected to").
     """
 
     weights: dict[str, float]
     bias: float
     threshold: float
     cue_preps: frozenset[str]
+    sourceless: frozenset[str] = frozenset()
 
     def score(self, features: list[str]) -> float:
         """Probability that a candidate with ``features`` heads a cue."""
@@ -53,12 +57,14 @@ class CueModel:
             in_quote: per token, whether it lies inside quotation marks.
         """
         heads: list[int] = []
+        title_end = headline_end(doc)
         for sent in doc.sents:
             sent_quote = any(c in sent.text for c in '"“”')
             for tok in sent:
-                if not is_candidate(tok):
+                headline = tok.idx < title_end
+                if not is_candidate(tok, headline):
                     continue
-                feats = list(token_features(tok, in_quote[tok.i], sent_quote))
+                feats = list(token_features(tok, in_quote[tok.i], sent_quote, headline))
                 if self.score(feats) >= self.threshold:
                     heads.append(tok.i)
         return heads
@@ -70,6 +76,7 @@ class CueModel:
             "bias": self.bias,
             "threshold": self.threshold,
             "cue_preps": sorted(self.cue_preps),
+            "sourceless": sorted(self.sourceless),
             "weights": self.weights,
         }
 
@@ -78,13 +85,15 @@ class CueModel:
         """Inverse of :meth:`to_json`."""
         weights = data["weights"]
         preps = data["cue_preps"]
-        if not isinstance(weights, dict) or not isinstance(preps, list):
+        sourceless = data.get("sourceless", [])
+        if not isinstance(weights, dict) or not isinstance(preps, list) or not isinstance(sourceless, list):
             raise ModelError("malformed cue model file")
         return cls(
             weights={str(k): float(v) for k, v in weights.items()},
             bias=float(data["bias"]),  # type: ignore[arg-type]
             threshold=float(data["threshold"]),  # type: ignore[arg-type]
             cue_preps=frozenset(str(p) for p in preps),
+            sourceless=frozenset(str(k) for k in sourceless),
         )
 
 
