@@ -1,10 +1,11 @@
 """Compare: what outlets agree on, what only one reports, where they contradict.
 
 Claims: the sentences of an event's articles are aligned across articles by
-meaning (embedding cosine) with a check that numbers agree in kind; each claim
-lists the articles that state it, its citations, and its independent sources
-(distinct primary sources from the provenance stage). Claims made by one
-outlet only are flagged ``single_source``.
+meaning (embedding cosine, raised a little for each name or figure the two
+sentences share, see :func:`pair_similarity`); each claim lists the articles that
+state it, its citations, and its independent sources (distinct primary sources
+from the provenance stage). Claims made by one outlet only are flagged
+``single_source``.
 
 Conflicts (transparent rules, no opaque model):
     * **names**: two event/organisation names that share words and are used in
@@ -12,8 +13,14 @@ Conflicts (transparent rules, no opaque model):
       "Ulchi Freedom Guardian");
     * **numbers**: aligned statements giving different figures for the same
       thing ("12 dead" vs "14 dead");
+    * **dates**: aligned statements that date the same thing to different days
+      ("on Friday" in one outlet, "on Thursday" in another, once resolved
+      against each article's publication date);
     * **characterisations**: how something is labelled ("a rehearsal for an
       invasion" vs "a rehearsal for nuclear war", "a provocation").
+
+Places are not compared yet: "in Pyongyang" against "in North Korea" is usually
+containment, not contradiction, and telling the two apart needs a gazetteer.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from storydesk.pipeline import Context
 from storydesk.quotes import load_attributions
 from storydesk.textutil import fold
 
-VERSION = "compare-1"
+VERSION = "compare-2"
 CLAIMS_KIND = "claims"
 CONFLICTS_KIND = "conflicts"
 #: Cosine at which two sentences of different articles state the same claim.
@@ -82,9 +89,42 @@ def sentence_source(s: Sentence, attributions: Sequence[Attribution], p: Provena
     return p.primary[0] if p.primary else s.article_id
 
 
-def _numbers(text: str) -> set[str]:
-    """Numbers in a sentence, normalised ("4,000" -> "4000")."""
+def numbers_in(text: str) -> set[str]:
+    """Numbers written with digits, normalised ("4,000" -> "4000")."""
     return {n.replace(",", "") for n in re.findall(r"\b\d[\d,]*(?:\.\d+)?\b", text)}
+
+
+_CALENDAR_WORDS = (
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"
+)
+_CALENDAR = frozenset(_CALENDAR_WORDS.split())
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that do not open the sentence (names, crudely), folded; days and months left out."""
+    out = set()
+    for m in re.finditer(r"(?<![\w’'])[A-Z][a-zA-Z’'-]+", text):
+        if m.start() == 0 or text[: m.start()].rstrip().endswith((".", ":", "“", '"')):
+            continue
+        w = fold(m.group(0)).split("'")[0]
+        if w not in _CALENDAR:
+            out.add(w)
+    return out
+
+
+#: Cosine added per name or figure two sentences share (at most two). Different figures
+#: are not held against alignment: "12 dead" against "14 dead" is the conflict to find.
+SHARED_KEY_BONUS = 0.04
+
+
+def pair_similarity(a: Sentence, b: Sentence, va: np.ndarray, vb: np.ndarray) -> float:
+    """How likely two sentences state the same claim: cosine, nudged by shared names and figures."""
+    sim = float(np.dot(va, vb))
+    shared = len(names_in(a.text) & names_in(b.text))
+    na, nb = numbers_in(a.text), numbers_in(b.text)
+    shared += len(na & nb)
+    return sim + SHARED_KEY_BONUS * min(shared, 2)
 
 
 def align_claims(
@@ -92,12 +132,21 @@ def align_claims(
     vecs: dict[str, np.ndarray],
     source_of: dict[tuple[str, int], str],
     threshold: float = CLAIM_THRESHOLD,
+    outlet_of: dict[str, str] | None = None,
 ) -> list[Claim]:
     """Group sentences of different articles that state the same thing.
 
     Greedy in article order: a sentence joins the claim whose members it is
-    closest to (average-linkage cosine ≥ ``threshold``), at most one sentence
-    per article per claim.
+    closest to (average-linkage :func:`pair_similarity` ≥ ``threshold``), at most
+    one sentence per article per claim.
+
+    Args:
+        sentences: Sentences per article.
+        vecs: Sentence vectors keyed ``"article:index"``.
+        source_of: ``(article, index)`` -> the primary source behind the sentence.
+        threshold: Similarity needed to join a claim.
+        outlet_of: article -> outlet; a claim is ``single_source`` when one outlet
+            (or one article, when outlets are unknown) states it.
     """
     groups: list[_Group] = []
     for aid in sentences:
@@ -109,7 +158,7 @@ def align_claims(
             for g in groups:
                 if any(m.article_id == aid for m in g.members):
                     continue
-                sim = float(np.mean(np.vstack(g.vecs) @ v))
+                sim = float(np.mean([pair_similarity(s, m, v, mv) for m, mv in zip(g.members, g.vecs, strict=True)]))
                 if sim >= best_sim:
                     best, best_sim = g, sim
             if best is None:
@@ -129,7 +178,7 @@ def align_claims(
                 citations=tuple(Citation(m.article_id, m.index) for m in g.members),
                 independent_sources=len(srcs),
                 sources=tuple(srcs),
-                single_source=len(articles) == 1,
+                single_source=len({(outlet_of or {}).get(a) or a for a in articles}) == 1,
             )
         )
     claims.sort(key=lambda c: (-len(c.articles), -c.independent_sources, c.citations[0].sentence))
@@ -188,12 +237,15 @@ def characterisation_conflicts(sentences: dict[str, list[Sentence]]) -> list[Con
                     noun_votes[re.sub(r"s$", "", m.group("noun").lower())] += 1
     groups = found["label"]
     # "war" and "nuclear war" from the same articles are one value: keep the more specific.
+    # Its wording is the specific one too: an article that says both "rehearsal for war" and
+    # "rehearsal for nuclear war" has characterised the drills the second way, and the
+    # general form adds nothing to show side by side.
     for k in list(groups):
         for k2 in list(groups):
             if k != k2 and k in groups and k2 in groups and k2.endswith(" " + k) and groups[k] <= groups[k2]:
                 groups[k2] |= groups.pop(k)
                 cites[k2].extend(cites.pop(k))
-                display[k2].update(display.pop(k))
+                display.pop(k)
     if len(groups) < 2:
         return []
     all_articles = set().union(*groups.values())
@@ -346,6 +398,55 @@ def number_conflicts(claims: Sequence[Claim], sentences: dict[str, list[Sentence
     return out
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date_conflicts(
+    claims: Sequence[Claim], sentences: dict[str, list[Sentence]], published: dict[str, Any]
+) -> list[Conflict]:
+    """Aligned statements that put the same thing on different days.
+
+    Each member sentence of a claim stated by two or more articles is tagged with
+    the temporal tagger, resolved against its article's publication date. Only
+    sentences with exactly one day-precise date take part (a sentence with two dates
+    may be dating two things); a conflict needs two different days from different
+    articles.
+    """
+    from storydesk.timex import tag
+
+    by_key = {(s.article_id, s.index): s for ss in sentences.values() for s in ss}
+    out: list[Conflict] = []
+    for c in claims:
+        if len(c.articles) < 2:
+            continue
+        days: dict[str, set[str]] = defaultdict(set)
+        cites: dict[str, list[Citation]] = defaultdict(list)
+        for cit in c.citations:
+            s = by_key.get((cit.article, cit.sentence))
+            if s is None:
+                continue
+            found = [
+                t.value for t in tag(s.text, published.get(cit.article)) if t.type == "DATE" and _DAY.match(t.value)
+            ]
+            if len(found) != 1:
+                continue
+            days[found[0]].add(cit.article)
+            cites[found[0]].append(cit)
+        if len(days) < 2 or len(set().union(*days.values())) < 2:
+            continue
+        out.append(
+            Conflict(
+                about=f"date of: {c.text[:80]}",
+                kind="date",
+                values=tuple(
+                    ConflictValue(value=d, articles=tuple(sorted(a)), citations=tuple(cites[d]))
+                    for d, a in sorted(days.items())
+                ),
+            )
+        )
+    return out
+
+
 class CompareStage:
     """Claims with independent sources, and conflicts, per event."""
 
@@ -360,24 +461,30 @@ class CompareStage:
         prev = {} if ctx.force else {k: (v, d) for k, v, d in store.records(CLAIMS_KIND)}
         n = 0
         events = store.events()
+        from storydesk.dedup import duplicates
+
+        dups = duplicates(store)  # once per run: it reads every article's record
         for ev in ctx.progress(events, total=len(events), desc="compare"):
             members = sorted(ev.articles)
             p = prev.get(ev.id)
             if p and p[0] == VERSION and p[1].get("members") == members:
                 continue
-            claims, conflicts = compare_event(ctx, store.articles(ev.articles))
+            claims, conflicts = compare_event(ctx, store.articles(ev.articles), dups)
             store.put_record(CLAIMS_KIND, ev.id, VERSION, {"members": members, "claims": to_dict(claims)})
             store.put_record(CONFLICTS_KIND, ev.id, VERSION, {"members": members, "conflicts": to_dict(conflicts)})
             n += 1
         return {"events": n}
 
 
-def compare_event(ctx: Context, articles: Sequence[Article]) -> tuple[list[Claim], list[Conflict]]:
-    """Claims and conflicts of one event's articles."""
+def compare_event(
+    ctx: Context, articles: Sequence[Article], dups: dict[str, str | None] | None = None
+) -> tuple[list[Claim], list[Conflict]]:
+    """Claims and conflicts of one event's articles (``dups``: article -> original, from dedup)."""
     store = ctx.store
-    from storydesk.dedup import duplicates
+    if dups is None:
+        from storydesk.dedup import duplicates
 
-    dups = duplicates(store)
+        dups = duplicates(store)
     ids = [a.id for a in articles]
     sentences = {a.id: store.sentences(a.id) for a in articles}
     originals = {aid: ss for aid, ss in sentences.items() if not dups.get(aid)}
@@ -389,10 +496,11 @@ def compare_event(ctx: Context, articles: Sequence[Article]) -> tuple[list[Claim
         for ss in sentences.values()
         for s in ss
     }
-    claims = align_claims(sentences, vecs, source_of)
+    claims = align_claims(sentences, vecs, source_of, outlet_of={a.id: a.outlet for a in articles if a.outlet})
     index = EntityIndex(load_article_entities(store, ids))
     conflicts = name_conflicts(originals, index, vecs)
     conflicts += number_conflicts(claims, originals)
+    conflicts += date_conflicts(claims, originals, {a.id: a.published for a in articles})
     conflicts += characterisation_conflicts(originals)
     return claims, conflicts
 

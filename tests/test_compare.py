@@ -1,0 +1,192 @@
+"""Claims and conflicts on small fictional events (no models: vectors are written by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from storydesk.compare import (
+    align_claims,
+    characterisation_conflicts,
+    date_conflicts,
+    name_conflicts,
+    names_in,
+    number_conflicts,
+    numbers_in,
+    pair_similarity,
+)
+from storydesk.entities import ArticleEntities, EntityIndex
+from storydesk.models import Claim, Citation, Mention, Sentence
+
+
+def sent(article: str, index: int, text: str) -> Sentence:
+    return Sentence(article, index, text, 0, len(text))
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def by_article(*sentences: Sentence) -> dict[str, list[Sentence]]:
+    out: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        out.setdefault(s.article_id, []).append(s)
+    return out
+
+
+def claim_of(*sentences: Sentence) -> Claim:
+    return Claim(
+        text=sentences[0].text,
+        articles=tuple(sorted({s.article_id for s in sentences})),
+        citations=tuple(Citation(s.article_id, s.index) for s in sentences),
+    )
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+def test_claims_align_across_articles_and_flag_single_sources() -> None:
+    a0 = sent("a", 0, "The Marrow River flooded the town of Eastwick on Tuesday.")
+    a1 = sent("a", 1, "The mayor opened three shelters.")
+    b0 = sent("b", 0, "Floodwater from the Marrow River swept through Eastwick on Tuesday.")
+    c0 = sent("c", 0, "Eastwick was flooded by the Marrow River.")
+    vecs = {
+        "a:0": unit(1, 0.1, 0),
+        "a:1": unit(0, 1, 0),
+        "b:0": unit(1, 0.15, 0.05),
+        "c:0": unit(1, 0.05, 0.1),
+    }
+    sources = {("a", 0): "a", ("a", 1): "a", ("b", 0): "b", ("c", 0): "Wire"}
+    claims = align_claims(by_article(a0, a1, b0, c0), vecs, sources)
+    flood = claims[0]
+    assert flood.articles == ("a", "b", "c")
+    assert {(c.article, c.sentence) for c in flood.citations} == {("a", 0), ("b", 0), ("c", 0)}
+    assert flood.independent_sources == 3 and not flood.single_source
+    shelters = next(c for c in claims if c.text == a1.text)
+    assert shelters.articles == ("a",) and shelters.single_source
+
+
+def test_two_articles_of_one_outlet_are_still_a_single_source_claim() -> None:
+    a0 = sent("a", 0, "The bridge reopened on Friday.")
+    b0 = sent("b", 0, "The bridge reopened Friday.")
+    vecs = {"a:0": unit(1, 0), "b:0": unit(1, 0.05)}
+    claims = align_claims(by_article(a0, b0), vecs, {}, outlet_of={"a": "Daily Wren", "b": "Daily Wren"})
+    assert claims[0].articles == ("a", "b")
+    assert claims[0].single_source
+
+
+def test_at_most_one_sentence_per_article_per_claim() -> None:
+    a0 = sent("a", 0, "Rain fell all day.")
+    a1 = sent("a", 1, "Rain fell all day long.")
+    vecs = {"a:0": unit(1, 0), "a:1": unit(1, 0.01)}
+    claims = align_claims(by_article(a0, a1), vecs, {})
+    assert len(claims) == 2
+
+
+def test_shared_names_and_figures_raise_similarity() -> None:
+    x = sent("a", 0, "Officials in Eastwick counted 40 damaged homes.")
+    y = sent("b", 0, "Officials in Eastwick counted 40 damaged homes on Main Street.")
+    z = sent("b", 1, "officials counted damaged homes.")
+    v = unit(1, 0)
+    assert pair_similarity(x, y, v, v) > pair_similarity(x, z, v, v) == 1.0
+    assert numbers_in("It cost 4,000 dollars, up 2.5 percent") == {"4000", "2.5"}
+    assert names_in("The Marrow River rose near Eastwick.") == {"marrow", "river", "eastwick"}
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def test_number_conflict_lists_both_figures_and_who_says_which() -> None:
+    a0 = sent("a", 0, "The storm killed 12 people in the valley.")
+    b0 = sent("b", 0, "The storm killed 14 people in the valley, officials said.")
+    c0 = sent("c", 0, "At least 12 people died in the valley storm.")
+    claims = [claim_of(a0, b0, c0)]
+    conflicts = number_conflicts(claims, by_article(a0, b0, c0))
+    assert len(conflicts) == 1
+    values = {v.value: v.articles for v in conflicts[0].values}
+    assert conflicts[0].kind == "number"
+    assert values == {"12": ("a",), "14": ("b",)}  # c's "12 people died" counts "people died", not "people in"
+
+
+def test_no_number_conflict_when_figures_agree_or_claim_is_single() -> None:
+    a0 = sent("a", 0, "The storm killed 12 people.")
+    b0 = sent("b", 0, "The storm killed 12 people, officials said.")
+    assert number_conflicts([claim_of(a0, b0)], by_article(a0, b0)) == []
+    assert number_conflicts([claim_of(a0)], by_article(a0)) == []
+
+
+def test_year_is_not_a_count() -> None:
+    a0 = sent("a", 0, "The dam was built in 1990 people say.")
+    b0 = sent("b", 0, "The dam was built in 1992 people say.")
+    assert number_conflicts([claim_of(a0, b0)], by_article(a0, b0)) == []
+
+
+def test_date_conflict_resolves_weekdays_against_publication_dates() -> None:
+    a0 = sent("a", 0, "The minister resigned on Friday.")
+    b0 = sent("b", 0, "The minister resigned on Thursday.")
+    c0 = sent("c", 0, "The minister resigned on August 11.")
+    published = {"a": dt.date(2023, 8, 14), "b": dt.date(2023, 8, 14), "c": dt.date(2023, 8, 14)}
+    conflicts = date_conflicts([claim_of(a0, b0, c0)], by_article(a0, b0, c0), published)
+    assert len(conflicts) == 1 and conflicts[0].kind == "date"
+    values = {v.value: v.articles for v in conflicts[0].values}
+    assert values == {"2023-08-11": ("a", "c"), "2023-08-10": ("b",)}
+
+
+def test_same_day_written_differently_is_no_date_conflict() -> None:
+    a0 = sent("a", 0, "The minister resigned on Friday.")
+    b0 = sent("b", 0, "The minister resigned on August 11.")
+    published = {"a": dt.date(2023, 8, 14), "b": dt.date(2023, 8, 12)}
+    assert date_conflicts([claim_of(a0, b0)], by_article(a0, b0), published) == []
+
+
+def test_characterisation_conflict_keeps_the_specific_wording() -> None:
+    # Article x says both the general and, later, the specific label: its value is the specific one.
+    x0 = sent("x", 0, "The capital sees the manoeuvres as a rehearsal for war.")
+    x1 = sent("x", 1, "It has called them a rehearsal for nuclear war.")
+    y0 = sent("y", 0, "The capital views such manoeuvres as rehearsals for an invasion.")
+    z0 = sent("z", 0, "Officials call the manoeuvres practice for an invasion.")
+    conflicts = characterisation_conflicts(by_article(x0, x1, y0, z0))
+    assert len(conflicts) == 1
+    values = {v.value: v.articles for v in conflicts[0].values}
+    assert values == {"rehearsal for an invasion": ("y", "z"), "rehearsal for nuclear war": ("x",)}
+    nuclear = next(v for v in conflicts[0].values if v.value.endswith("nuclear war"))
+    assert {(c.article, c.sentence) for c in nuclear.citations} == {("x", 0), ("x", 1)}
+
+
+def test_one_label_everywhere_is_no_characterisation_conflict() -> None:
+    a0 = sent("a", 0, "The drills are a rehearsal for an invasion, the capital says.")
+    b0 = sent("b", 0, "The capital calls the drills rehearsals for an invasion.")
+    assert characterisation_conflicts(by_article(a0, b0)) == []
+
+
+def _mention(article: str, sentence: int, text: str) -> Mention:
+    return Mention(article, sentence, 0, len(text), text, "EVENT")
+
+
+def test_name_conflict_between_outlets_with_the_right_articles() -> None:
+    a0 = sent("a", 0, "The allies will hold the Iron Heron Shield exercise this month.")
+    b0 = sent("b", 0, "The allies will stage the Iron Heron Guardian exercise this month.")
+    c0 = sent("c", 0, "The Iron Heron Shield drills start on Monday.")
+    records = {
+        "a": ArticleEntities(mentions=[_mention("a", 0, "Iron Heron Shield")]),
+        "b": ArticleEntities(mentions=[_mention("b", 0, "Iron Heron Guardian")]),
+        "c": ArticleEntities(mentions=[_mention("c", 0, "Iron Heron Shield")]),
+    }
+    vecs = {"a:0": unit(1, 0.1), "b:0": unit(1, 0.12), "c:0": unit(0.8, 0.6)}
+    conflicts = name_conflicts(by_article(a0, b0, c0), EntityIndex(records), vecs)
+    assert len(conflicts) == 1 and conflicts[0].kind == "name"
+    values = {v.value: v.articles for v in conflicts[0].values}
+    assert values == {"Iron Heron Shield": ("a", "c"), "Iron Heron Guardian": ("b",)}
+
+
+def test_names_in_unrelated_statements_are_no_conflict() -> None:
+    a0 = sent("a", 0, "The Iron Heron Shield exercise starts soon.")
+    b0 = sent("b", 0, "Separately, the Iron Heron Guardian museum reopened.")
+    records = {
+        "a": ArticleEntities(mentions=[_mention("a", 0, "Iron Heron Shield")]),
+        "b": ArticleEntities(mentions=[_mention("b", 0, "Iron Heron Guardian")]),
+    }
+    vecs = {"a:0": unit(1, 0), "b:0": unit(0, 1)}
+    assert name_conflicts(by_article(a0, b0), EntityIndex(records), vecs) == []
