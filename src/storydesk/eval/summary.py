@@ -426,9 +426,20 @@ def evaluate(
 )
 @click.option("--embedder", default=None, help="Embedder (default: the configured one).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
-def command(split: str, limit: int | None, dataset_dir: Path | None, embedder: str | None, as_json: bool) -> None:
+@click.option(
+    "--fit",
+    "do_fit",
+    is_flag=True,
+    help="Fit the summarizer's word model on --split (train; --limit events, default 600) and print the weights.",
+)
+def command(
+    split: str, limit: int | None, dataset_dir: Path | None, embedder: str | None, as_json: bool, do_fit: bool
+) -> None:
     """Cited summaries on NeuS: ROUGE-1/2/Lsum F1 beside the released systems, citation support."""
     try:
+        if do_fit:
+            click.echo(json.dumps(fit(split, limit or 600, dataset_dir, embedder), indent=2))
+            return
         res = evaluate(split, limit, dataset_dir, embedder)
     except EvalError as e:
         raise click.ClickException(str(e)) from e
@@ -454,5 +465,5 @@ def command(split: str, limit: int | None, dataset_dir: Path | None, embedder: s
     click.echo(
         f"  sentences per summary {res['sentences_per_summary']:.2f}; "
         f"{c['events_3_to_6_sentences']} events with 3-6, {c['events_under_3_sentences']} with fewer "
-        "(the snippets allow no more)"
+        "(under 7 candidate sentences; docs/summaries.md)"
     )
