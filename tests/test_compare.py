@@ -17,7 +17,7 @@ from storydesk.compare import (
     pair_similarity,
 )
 from storydesk.entities import ArticleEntities, EntityIndex
-from storydesk.models import Claim, Citation, Mention, Sentence
+from storydesk.models import Citation, Claim, Mention, Sentence
 
 
 def sent(article: str, index: int, text: str) -> Sentence:

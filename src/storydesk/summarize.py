@@ -12,9 +12,10 @@ Compressive and extractive (docs/summaries.md describes the method):
 2. **Length.** The summary aims at a share of the event's words
    (:data:`LENGTH_RATIO`, bounded by :data:`MIN_WORDS` and :data:`MAX_WORDS`): a
    roundup of three short leads is two or three sentences, a large event five or six.
-3. **Headline**: the article title with the highest expected word overlap, with
-   outlet tags and labels ("Opinion:", "| Outlet") removed; question headlines are
-   avoided.
+3. **Headline**: an article title, with outlet tags and labels ("Opinion:",
+   "| Outlet") removed, chosen together with the sentences: the title whose
+   summary (step 4 run after it) reaches the highest expected F1; question
+   headlines count half.
 4. **Sentences**: greedily, the candidate (a sentence, or a shortened form of it
    without its attribution tail, parenthesis, leading connective or trailing clause:
    :func:`compressions`) that most raises the expected ROUGE-style F1 of the
@@ -45,7 +46,7 @@ from storydesk.models import Article, Citation, Claim, Sentence, SummarySentence
 from storydesk.pipeline import Context
 from storydesk.textutil import fold, words
 
-VERSION = "summary-2"
+VERSION = "summary-3"
 KIND = "summary"
 
 #: A cited sentence must contain this share of the summary sentence's content words.
@@ -58,6 +59,8 @@ MIN_WORDS, MAX_WORDS = 30, 160
 MIN_SENTENCES = 3
 #: Weight of a candidate that opens with a pronoun or connective (it leans on its context).
 DEPENDENT_WEIGHT = 0.6
+#: Weight of a question headline against a statement.
+QUESTION_HEADLINE_WEIGHT = 0.5
 #: A candidate repeats a chosen sentence when this share of its content words is already in it.
 REPEAT_OVERLAP = 0.6
 
@@ -446,7 +449,7 @@ def headline(ev: Event, probs: dict[str, np.ndarray], target: float) -> str:
             continue
         t = neutral_headline(a.title or "")
         e = _Expected(probs, target)
-        score = e.f1_with(tokens(t)) * (0.5 if t.rstrip().endswith("?") else 1.0)
+        score = e.f1_with(tokens(t)) * (QUESTION_HEADLINE_WEIGHT if t.rstrip().endswith("?") else 1.0)
         if score > best_score:
             best, best_score = t, score
     return best
@@ -474,9 +477,6 @@ def summarize_event(
     """
     probs = word_probabilities(word_features(ev), weights, bias)
     target = target_words(ev)
-    head = headline(ev, probs, target)
-    exp = _Expected(probs, target)
-    exp.add(tokens(head))
     pool: list[tuple[Sentence, list[tuple[str, list[str]]], float]] = []
     for a in ev.articles:
         for s in ev.sentences[a.id]:
@@ -488,13 +488,48 @@ def summarize_event(
         pool = [(s, [(s.text, tokens(s.text))], 1.0) for a in ev.articles for s in ev.sentences[a.id]]
     floor = min_sentences(len(pool))
     claim_of = _claim_index(claims)
+    # The headline is chosen with the sentences: the title whose summary scores best overall,
+    # so that a title and a lead that say the same thing do not both have to be kept.
+    best: tuple[float, str, list[tuple[Sentence, str]]] | None = None
+    for head in _headlines(ev) or [""]:
+        chosen, f1 = _select(pool, head, probs, target, floor, claim_of, max_sentences)
+        score = f1 * (QUESTION_HEADLINE_WEIGHT if head.rstrip().endswith("?") else 1.0)
+        if best is None or score > best[0]:
+            best = (score, head, chosen)
+    assert best is not None
+    return best[1], _cite(best[2], ev, claim_of)
+
+
+def _headlines(ev: Event) -> list[str]:
+    """Distinct neutralised titles of the event's articles."""
+    out: list[str] = []
+    for a in ev.articles:
+        t = neutral_headline(a.title or "") if (a.title or "").strip() else ""
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def _select(
+    pool: Sequence[tuple[Sentence, list[tuple[str, list[str]]], float]],
+    head: str,
+    probs: dict[str, np.ndarray],
+    target: float,
+    floor: int,
+    claim_of: dict[tuple[str, int], Claim],
+    max_sentences: int,
+) -> tuple[list[tuple[Sentence, str]], float]:
+    """Greedy choice of sentence forms after ``head``; returns them and the expected F1 reached."""
+    exp = _Expected(probs, target)
+    exp.add(tokens(head))
+    left = list(pool)
     chosen: list[tuple[Sentence, str]] = []
     said: list[set[str]] = []
     used_claims: set[int] = set()
-    while pool and len(chosen) < max_sentences:
+    while left and len(chosen) < max_sentences:
         base = exp.f1()
         best: tuple[float, int, str, list[str]] | None = None
-        for i, (sent, forms, weight) in enumerate(pool):
+        for i, (sent, forms, weight) in enumerate(left):
             if id(claim_of.get((sent.article_id, sent.index))) in used_claims:
                 continue  # another outlet's wording of a claim already in the summary
             for text, toks in forms:
@@ -505,13 +540,13 @@ def summarize_event(
                     best = (val, i, text, toks)
         if best is None or (best[0] <= base and len(chosen) >= floor):
             break
-        s = pool.pop(best[1])[0]
+        s = left.pop(best[1])[0]
         exp.add(best[3])
         chosen.append((s, best[2]))
         said.append(content_words(best[2]))
         if (c := claim_of.get((s.article_id, s.index))) is not None:
             used_claims.add(id(c))
-    return head, _cite(chosen, ev, claim_of)
+    return chosen, exp.f1()
 
 
 def _claim_index(claims: Sequence[Claim]) -> dict[tuple[str, int], Claim]:
