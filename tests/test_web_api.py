@@ -386,10 +386,14 @@ def test_storyline_neighbours_are_read_by_id_oldest_first(tmp_path):
         rows = {r["id"]: r for r in sd.list_events()["items"]}
         fire = next(i for i, r in rows.items() if "fire" in r["title"].lower())
         tram = next(i for i in rows if i != fire)
-        got = _storyline_events(sd, [fire, "ev-merged-away", tram])
-    assert [r["id"] for r in got] == [tram, fire]  # February before March; a vanished id is skipped
-    assert [r["headline"] for r in got] == [rows[tram]["headline"], rows[fire]["headline"]]
-    assert got[0]["start"] == rows[tram]["start"]
+        got = _storyline_events(sd, [fire, "ev-merged-away", tram], fire)
+        alone = _storyline_events(sd, [fire, tram], fire, around=0)
+    # February before March; a vanished id is skipped
+    assert [r["id"] for r in got["rows"]] == [tram, fire] and got["total"] == 2
+    assert [r["headline"] for r in got["rows"]] == [rows[tram]["headline"], rows[fire]["headline"]]
+    assert got["rows"][0]["start"] == rows[tram]["start"] and (got["before"], got["after"]) == (0, 0)
+    # a long story shows the events nearest the current one and counts the rest
+    assert [r["id"] for r in alone["rows"]] == [fire] and (alone["before"], alone["after"]) == (1, 0)
 
 
 # --------------------------------------------------------------------------- writing

@@ -284,7 +284,10 @@ class Storydesk:
         lines = []
         for s in storylines:
             rec = self.store.get_record(STORYLINE_TIMELINE_KIND, s.id)
-            entries = [from_dict(TimelineEntry, e) for e in rec[1]] if rec else []
+            # only entries citing these articles are kept: skip converting the others (a long
+            # storyline's timeline has thousands of entries, and one event cites a few of them)
+            raw = [e for e in rec[1] if any(c.get("article") in keep for c in e.get("citations") or [])] if rec else []
+            entries = [from_dict(TimelineEntry, e) for e in raw]
             timeline = []
             for t in entries:
                 cites = [c for c in t.citations if c.article in keep]

@@ -57,6 +57,10 @@ MAX_ARTICLES_PER_REQUEST = 10_000
 MAX_FILES_PER_REQUEST = 1_000
 #: Rendered pages kept (keyed by page and change token, so a change never serves a stale page).
 PAGE_CACHE_SIZE = 512
+#: Latest events of each story shown in the story list.
+STORY_LIST_EVENTS = 6
+#: Events of the same story linked from an event page, on each side of it (a story can hold thousands).
+STORY_NAV_AROUND = 5
 
 
 # --------------------------------------------------------------------------- settings and shared state
@@ -840,6 +844,10 @@ def _page_routes(app: FastAPI, state: State) -> None:
         def render(result: dict[str, Any], error: str | None = None) -> str:
             for s in result["items"]:
                 s["when"] = views.date_range(s["start"], s["end"])
+                # a story can hold thousands of events: the list shows its latest, its page shows all
+                s["n_events"] = len(s["events"])
+                s["earlier_events"] = max(0, len(s["events"]) - STORY_LIST_EVENTS)
+                s["events"] = s["events"][-STORY_LIST_EVENTS:]
                 for row in s["events"]:
                     row["when"] = views.date_range(row["start"] or row["first_published"], row["end"])
             return state.render(
@@ -873,7 +881,8 @@ def _page_routes(app: FastAPI, state: State) -> None:
             desk = state.desk()
             doc = desk.event_document(event_id)
             v = views.event_view(doc, event_id)
-            v["others"] = _storyline_events(desk, doc["storylines"][0]["events"] if doc["storylines"] else [])
+            sl = doc["storylines"][0]["events"] if doc["storylines"] else []
+            v["others"] = _storyline_events(desk, sl, event_id)
             return state.render("event.html", request, token, v=v)
 
         try:
@@ -928,23 +937,36 @@ def _page_routes(app: FastAPI, state: State) -> None:
         return RedirectResponse("/static/favicon.svg")
 
 
-def _storyline_events(desk: Storydesk, event_ids: list[str]) -> list[dict[str, Any]]:
-    """``id, headline, start`` of a storyline's events, oldest first (read one by one: no full scan)."""
+def _storyline_events(
+    desk: Storydesk, event_ids: list[str], current: str, around: int = STORY_NAV_AROUND
+) -> dict[str, Any]:
+    """The events of a storyline nearest in time to ``current``, oldest first.
+
+    Dates come from the listing rows (cached by the server per change token), so a story of
+    thousands of events costs one pass over those rows and a headline read for the few shown.
+
+    Returns:
+        ``{"total", "rows": [{id, headline, start}], "before", "after"}``: ``before`` and
+        ``after`` count the events left out on each side.
+    """
     from storydesk.summarize import KIND as SUMMARY_KIND
 
-    events = []
-    for eid in event_ids:
-        try:
-            events.append(desk.store.get_event(eid))
-        except KeyError:
-            continue  # merged away since the storyline was built
-    heads = {k: d.get("headline") for k, _v, d in desk.store.records(SUMMARY_KIND, [e.id for e in events])}
-    rows = [
-        {"id": e.id, "headline": heads.get(e.id) or e.title, "start": e.start.isoformat() if e.start else None}
-        for e in events
-    ]
-    rows.sort(key=lambda r: (r["start"] or "9999", r["id"]))
-    return rows
+    wanted = set(event_ids)
+    rows = [r for r in desk.event_rows() if r["id"] in wanted]  # ids merged away since are dropped here
+    rows.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"], r["id"]))
+    at = next((n for n, r in enumerate(rows) if r["id"] == current), 0)
+    lo, hi = max(0, at - around), min(len(rows), at + around + 1)
+    shown = rows[lo:hi]
+    heads = {k: d.get("headline") for k, _v, d in desk.store.records(SUMMARY_KIND, [r["id"] for r in shown])}
+    return {
+        "total": len(rows),
+        "rows": [
+            {"id": r["id"], "headline": heads.get(r["id"]) or r["title"], "start": r["start"] or r["first_published"]}
+            for r in shown
+        ],
+        "before": lo,
+        "after": len(rows) - hi,
+    }
 
 
 def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
