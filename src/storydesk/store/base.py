@@ -104,6 +104,10 @@ class Store(abc.ABC):
     def get_vectors(self, kind: str, model: str, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Stored vectors of one model (all keys when ``keys`` is None)."""
 
+    def vector_keys(self, kind: str, model: str) -> set[str]:
+        """Keys that have a vector of one model (backends override this with a cheaper query)."""
+        return set(self.get_vectors(kind, model).keys())
+
     # ------------------------------------------------------------------ events and storylines
     @abc.abstractmethod
     def put_events(self, events: Sequence[Event], version: str) -> None:

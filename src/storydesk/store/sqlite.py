@@ -373,6 +373,10 @@ class SQLiteStore(Store):
                 ],
             )
 
+    def vector_keys(self, kind: str, model: str) -> set[str]:
+        """Keys that have a vector of one model (without reading the vectors)."""
+        return {r[0] for r in self._exec("SELECT key FROM vectors WHERE kind = ? AND model = ?", (kind, model))}
+
     def get_vectors(self, kind: str, model: str, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Stored vectors of one model (all keys when ``keys`` is None)."""
         out: dict[str, np.ndarray] = {}

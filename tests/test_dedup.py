@@ -1,0 +1,99 @@
+"""Near-duplicate detection: MinHash LSH, originals, same-day credits, incrementality."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storydesk import dedup
+from storydesk.config import Config
+from storydesk.models import Article, Sentence, StrippedLine
+from storydesk.pipeline import Context
+from storydesk.store import open_store
+
+WIRE = (
+    "Harbour pilots at the port of Velsund walked off the job on Tuesday, halting every ship movement in and out "
+    "of the country's second-largest container terminal. The pilots' guild said its 230 members would stay out "
+    "until the harbour board restored the night-shift allowance it cut in January. Board chairman Aldo Fenwick said "
+    "the allowance had cost more than four million crowns a year and could not be brought back. Shipping lines "
+    "diverted at least nine vessels to the smaller port of Brask, where cranes were already working around the "
+    "clock. The guild last struck in 2019, when a two-day stoppage ended with a pay deal brokered by the transport "
+    "ministry. Ministry officials said they were ready to talk to both sides but had not been asked to mediate."
+)
+# the same wire copy with a new headline and a few words changed by the outlet that ran it
+COPY = (
+    WIRE.replace("walked off the job", "walked out")
+    .replace("halting every", "stopping every")
+    .replace("could not be brought back", "could not be restored")
+)
+OTHER = (
+    "Velsund's harbour board and the pilots' guild met for six hours on Thursday without reaching a deal, as the "
+    "strike that has closed the port entered its third day. Guild spokeswoman Mira Tallis said the board had not "
+    "moved on the night-shift allowance. Fenwick said the board had offered to phase it back in over three years. "
+    "More than twenty ships now wait at anchor outside the port, according to the shipping agents' association."
+)
+
+
+def art(aid: str, text: str, day: int, outlet: str | None = None, title: str = "", stripped=()) -> Article:
+    return Article(
+        id=aid,
+        source=aid,
+        text=text,
+        title=title or None,
+        outlet=outlet,
+        published=dt.date(2024, 5, day),
+        stripped=tuple(stripped),
+    )
+
+
+def store_with(*articles: Article):
+    st = open_store(":memory:")
+    for a in articles:
+        st.add_article(a, [Sentence(a.id, 0, a.text, 0, len(a.text))])
+    return st
+
+
+def run(st) -> dict[str, str | None]:
+    dedup.DedupStage().run(Context(store=st, config=Config()))
+    return dedup.duplicates(st)
+
+
+def test_shingles_fold_case_and_punctuation():
+    assert dedup.shingles("The Pilots, walked OUT", 2) == {b"the pilots", b"pilots walked", b"walked out"}
+    assert dedup.shingles("two words", 4) == {b"two words"}
+    assert dedup.shingles("", 4) == set()
+
+
+def test_copy_points_at_the_earlier_original_and_other_stories_do_not():
+    st = store_with(
+        art("a", WIRE, 7, "Norrow Wire", "Velsund harbour pilots strike"),
+        art("b", COPY, 8, "Brask Daily", "Pilots' strike shuts Velsund port"),
+        art("c", OTHER, 9, "Brask Daily", "Velsund talks fail"),
+    )
+    dups = run(st)
+    assert dups == {"a": None, "b": "a", "c": None}
+    sim = st.get_record(dedup.KIND, "b")[1]["similarity"]
+    assert 0.7 <= sim < 1.0
+
+
+def test_same_day_copy_ingested_first_yields_to_the_credited_wire():
+    credit = [StrippedLine("VELSUND, May 7 (Norrow Wire) –", "dateline")]
+    st = store_with(
+        art("copy", COPY, 7, None, "Pilots' strike shuts Velsund port", credit),  # ingested first
+        art("wire", WIRE, 7, "Norrow Wire", "Velsund harbour pilots strike"),
+    )
+    assert run(st) == {"copy": "wire", "wire": None}
+
+
+def test_rerun_is_incremental_and_new_copies_join_the_group():
+    st = store_with(art("a", WIRE, 7, "Norrow Wire"), art("b", COPY, 8, "Brask Daily"))
+    run(st)
+    assert dedup.DedupStage().run(Context(store=st, config=Config()))["processed"] == 0
+    c = art("c", COPY.replace("nine vessels", "eight vessels"), 9, "Skel Post")
+    st.add_article(c, [Sentence("c", 0, c.text, 0, len(c.text))])
+    assert run(st)["c"] == "a"
+
+
+def test_signature_roundtrip():
+    a = art("a", WIRE, 7)
+    m = dedup.signature(a, 4)
+    assert dedup._decode(dedup._encode(m)).jaccard(m) == 1.0
