@@ -368,6 +368,11 @@ class Storydesk:
         """
         return self.store.event_overview()
 
+    def event_rows_for(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The :meth:`event_rows` of some events (ids without an event are skipped), in the order given."""
+        by_id = {r["id"]: r for r in self.event_rows()}
+        return [by_id[i] for i in ids if i in by_id]
+
     def storyline_titles(self) -> dict[str, str]:
         """Storyline id -> title, for listings (overridable like :meth:`event_rows`)."""
         return {s.id: s.title for s in self.store.storylines()}

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -132,6 +132,13 @@ class ListingDesk(Storydesk):
         """Cached event rows, copied (listings add keys to the rows they return)."""
         rows = self._listing.get("event_rows", super().event_rows)
         return [dict(r) for r in rows]
+
+    def event_rows_for(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Cached rows of some events, copied; only those are copied (an event page needs a few of thousands)."""
+        by_id: dict[str, dict[str, Any]] = self._listing.get(
+            "event_rows_by_id", lambda: {r["id"]: r for r in Storydesk.event_rows(self)}
+        )
+        return [dict(by_id[i]) for i in ids if i in by_id]
 
     def storyline_titles(self) -> dict[str, str]:
         """Cached storyline titles."""
@@ -951,8 +958,7 @@ def _storyline_events(
     """
     from storydesk.summarize import KIND as SUMMARY_KIND
 
-    wanted = set(event_ids)
-    rows = [r for r in desk.event_rows() if r["id"] in wanted]  # ids merged away since are dropped here
+    rows = desk.event_rows_for(dict.fromkeys(event_ids))  # ids merged away since are dropped here
     rows.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"], r["id"]))
     at = next((n for n, r in enumerate(rows) if r["id"] == current), 0)
     lo, hi = max(0, at - around), min(len(rows), at + around + 1)
