@@ -75,3 +75,15 @@ def test_no_date_evidence_leaves_published_unknown():
     res = clean("Officials met on Friday to discuss the plan.\n\nNo decision was taken.")
     assert res.published is None
     assert res.published_source == "unknown"
+
+
+def test_a_story_glued_to_its_opening_caption_keeps_the_story():
+    story = " ".join(
+        f"Rescue crews in the Orm valley searched {n} more farms on Tuesday after the landslide, officials said."
+        for n in ("four", "five", "six", "seven", "eight", "nine")
+    )
+    text = "This handout photo released by the Orm fire service shows crews at work near Lask. " + story
+    res = clean(text)
+    assert "Rescue crews in the Orm valley searched four" in res.text
+    assert "handout photo" not in res.text
+    assert any(s.kind == "caption" and "handout photo" in s.text for s in res.stripped)

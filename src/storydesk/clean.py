@@ -73,6 +73,9 @@ _CAPTION_START = re.compile(
     r"handed out|supplied)\b",
     re.I,
 )
+#: A caption is a sentence or two; a longer paragraph that opens like one is a story glued to its caption.
+CAPTION_MAX_WORDS = 80
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z\"“‘(])")
 _CAPTION_LABEL = re.compile(r"^(?:Image|Photo|Picture|Photograph|File photo|Caption|Video)\s*:", re.I)
 _IMAGE_SOURCE = re.compile(r"Image\s+Source\s*:\s*([A-Z][\w.&/ -]{0,40}?)(?=\s+[A-Z][a-z]|\s*$)")
 _PAREN_PHOTO_CREDIT = re.compile(r"\((?:AP\s+|AFP\s+)?Photo(?:graph)?s?\s*(?:by|:|/)\s*[^)]{1,120}\)", re.I)
@@ -276,6 +279,15 @@ def _clean_paragraph(para: str, index: int, stripped: list[StrippedLine]) -> str
         stripped.append(StrippedLine(para, "editors_note", index))
         return None
     if _CAPTION_START.match(para) or _CAPTION_LABEL.match(para):
+        if len(para.split()) > CAPTION_MAX_WORDS:
+            # a one-paragraph article that opens with a caption: strip the caption, keep the story
+            cut = _SENTENCE_END.search(para)
+            if cut:
+                head, rest = para[: cut.start()].strip(), para[cut.end() :].strip()
+                stripped.append(StrippedLine(head, "caption", index))
+                for m in _PHOTO_CREDIT.finditer(head):
+                    stripped.append(StrippedLine(m.group(0).strip(), "photo_credit", index))
+                return _clean_paragraph(rest, index, stripped)
         stripped.append(StrippedLine(para, "caption", index))
         for m in _PHOTO_CREDIT.finditer(para):
             stripped.append(StrippedLine(m.group(0).strip(), "photo_credit", index))
