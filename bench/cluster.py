@@ -8,7 +8,7 @@ What it measures, for each corpus size N (``--sizes``, default 1,000, 10,000 and
   ``dedup``, ``embed``, ``events`` and ``storylines`` run one after the other;
   wall and CPU seconds and articles/s of every phase and of the whole, model
   loading included (shown apart as ``load``);
-* peak resident memory (``ru_maxrss``) after each phase, and the database size;
+* peak resident memory (``VmHWM``, else ``ru_maxrss``) after each phase, and the database size;
 * incremental adds: ``--adds`` held-back articles (drawn at random from the
   same stream, so they fall inside its time span) are then added one at a
   time to the built store, each one ingested and built (``ingest`` then
@@ -20,14 +20,15 @@ The stream: the 9,198 NeuS title+lead snippets and the 4,328 non-empty
 Timeline17 articles (``../shared/datasets``). NeuS has no dates, so each NeuS
 event gets a day drawn from Timeline17's span (2005–2013) and its articles
 that day or the next. Beyond the originals, the pool is replicated in rounds:
-round *r* shifts every date by *r* × 9 years (plus a few days of jitter per
-event), so the number of events inside an article's time window stays what it
-is in the originals however large N gets; each replica gets a new id and
+round *r* moves every date *r* × 9 years back (ingest refuses future dates),
+plus a few days of jitter per event, so the number of events inside an
+article's time window stays what it is in the originals however large N gets; each replica gets a new id and
 perturbed text (words replaced by words drawn from the corpus, neighbours
 swapped, words dropped; NeuS titles swapped for another title of the same
 event), so that it is not a near-copy (which would take the dedup shortcut)
 but still groups like its original. The N-article stream is the first N
-articles of that endless stream in date order, so the sizes are nested. The
+articles of that stream, round after round and in date order within a round,
+so the sizes are nested. The
 JSON Lines files go to ``--workdir`` (default ``/tmp/storydesk-bench``), never
 into the repository.
 
@@ -53,6 +54,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,7 +62,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Timeline17 spans 2005–2013; each replica round moves the pool this many days on.
+#: Timeline17 spans 2005–2013; each replica round moves the pool this many days back.
 BLOCK_DAYS = 9 * 365 + 2
 POOL_START = dt.date(2005, 1, 1)
 #: Articles per JSON Lines file of the stream (ingest progress is reported per file).
@@ -69,6 +71,8 @@ PART_SIZE = 5000
 P_REPLACE, P_SWAP, P_DROP = 0.10, 0.06, 0.04
 #: Chance that a replica of a NeuS snippet takes the title of another snippet of its event.
 P_TITLE_SWAP = 0.5
+#: Changes whenever the stream written for a size would change (cached streams are not reused).
+STREAM_VERSION = 2
 PHASES = ("load", "ingest", "dedup", "embed", "events", "storylines")
 STAGE_NAMES = ("dedup", "embed", "events", "storylines")
 #: Files whose content decides the figures (their hashes are recorded with the results).
@@ -152,7 +156,7 @@ def perturb(text: str, rng: random.Random, vocab: list[str]) -> str:
 
 
 def stream(pool: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
-    """The first ``n`` articles (in date order) of the endless replicated stream."""
+    """The first ``n`` articles of the replicated stream (round after round, each in date order)."""
     rng = random.Random(seed + 1)
     vocab = _vocabulary(pool, rng)
     titles: dict[str, list[str]] = {}
@@ -166,12 +170,14 @@ def stream(pool: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]
         if r == 0:
             out.extend(dict(a) for a in base[: n - len(out)])
         else:
+            if r * BLOCK_DAYS > (POOL_START - dt.date(1800, 1, 1)).days:
+                raise ValueError(f"{n} articles need replica dates before 1800, which ingest refuses")
             round_rng = random.Random(f"{seed}/{r}")
             jitter = {u: round_rng.randint(-3, 3) for u in sorted({a["unit"] for a in base})}
             replicas = []
             for a in base:
                 arng = random.Random(f"{seed}/{r}/{a['id']}")
-                day = dt.date.fromisoformat(a["published"]) + dt.timedelta(days=r * BLOCK_DAYS + jitter[a["unit"]])
+                day = dt.date.fromisoformat(a["published"]) - dt.timedelta(days=r * BLOCK_DAYS - jitter[a["unit"]])
                 title = a["title"]
                 others = [t for t in titles.get(a["unit"], []) if t != title]
                 if title and others and arng.random() < P_TITLE_SWAP:
@@ -197,9 +203,9 @@ def write_stream(workdir: Path, n: int, adds: int, seed: int) -> tuple[Path, lis
     Returns:
         The folder of stream parts, one file per held-back article, and the number of replica rounds.
     """
-    folder = workdir / f"stream-{n}-s{seed}"
+    folder = workdir / f"stream-{n}-s{seed}-v{STREAM_VERSION}"
     done = folder / "DONE"
-    add_dir = workdir / f"adds-{n}-s{seed}-{adds}"
+    add_dir = workdir / f"adds-{n}-s{seed}-{adds}-v{STREAM_VERSION}"
     if done.is_file() and add_dir.is_dir():
         rounds = int(done.read_text())
         return folder / "parts", sorted(add_dir.glob("*.jsonl")), rounds
@@ -230,8 +236,18 @@ def write_stream(workdir: Path, n: int, adds: int, seed: int) -> tuple[Path, lis
 
 
 def _maxrss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's ``VmHWM`` when there is one: ``ru_maxrss`` survives ``exec``, so it would
+    count the parent's pages that the forked child shared before exec.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _log(size: int, msg: str) -> None:
@@ -302,6 +318,9 @@ def run_size(args: argparse.Namespace, size: int) -> dict[str, Any]:
     with Storydesk(db, config=config, embedder=embedder, stages=stages, progress=_progress_hook(size)) as sd:
         report = timed("ingest", lambda: sd.ingest([parts]))
         res["ingested"] = {"added": len(report.added), "skipped": len(report.skipped), "rejected": len(report.rejected)}
+        res["ingested"]["rejections"] = dict(Counter(r.code for r in report.rejected))
+        if len(report.rejected) > size // 100:
+            raise RuntimeError(f"{len(report.rejected)} articles of the stream were rejected: {res['ingested']}")
         stats: dict[str, Any] = {}
         for st in STAGE_NAMES:
             stats[st] = timed(st, lambda st=st: sd.build(stages=[st])[st])
