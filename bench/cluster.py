@@ -24,9 +24,10 @@ round *r* moves every date *r* × 9 years back (ingest refuses future dates),
 plus a few days of jitter per event, so the number of events inside an
 article's time window stays what it is in the originals however large N gets; each replica gets a new id and
 perturbed text (words replaced by words drawn from the corpus, neighbours
-swapped, words dropped; NeuS titles swapped for another title of the same
-event), so that it is not a near-copy (which would take the dedup shortcut)
-but still groups like its original. The N-article stream is the first N
+swapped, words dropped, again until its shingle Jaccard with the original is
+below 0.3; NeuS titles swapped for another title of the same event), so that
+it is not a near-copy (which would take the dedup shortcut) but still groups
+like its original. The N-article stream is the first N
 articles of that stream, round after round and in date order within a round,
 so the sizes are nested. The
 JSON Lines files go to ``--workdir`` (default ``/tmp/storydesk-bench``), never
@@ -71,8 +72,11 @@ PART_SIZE = 5000
 P_REPLACE, P_SWAP, P_DROP = 0.10, 0.06, 0.04
 #: Chance that a replica of a NeuS snippet takes the title of another snippet of its event.
 P_TITLE_SWAP = 0.5
+#: Largest shingle Jaccard of a replica with its original: short snippets are perturbed again until
+#: below it, or a replica would be a near-copy joining its original's event years away.
+MAX_JACCARD = 0.3
 #: Changes whenever the stream written for a size would change (cached streams are not reused).
-STREAM_VERSION = 2
+STREAM_VERSION = 3
 PHASES = ("load", "ingest", "dedup", "embed", "events", "storylines")
 STAGE_NAMES = ("dedup", "embed", "events", "storylines")
 #: Files whose content decides the figures (their hashes are recorded with the results).
@@ -155,6 +159,14 @@ def perturb(text: str, rng: random.Random, vocab: list[str]) -> str:
     return " ".join(kept)
 
 
+def _jaccard(title_a: str | None, text_a: str, title_b: str | None, text_b: str) -> float:
+    """Jaccard of two articles' word 4-shingles, as the dedup stage sees them."""
+    from storydesk.dedup import shingles
+
+    a, b = shingles(f"{title_a or ''}\n{text_a}", 4), shingles(f"{title_b or ''}\n{text_b}", 4)
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
 def stream(pool: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
     """The first ``n`` articles of the replicated stream (round after round, each in date order)."""
     rng = random.Random(seed + 1)
@@ -182,14 +194,13 @@ def stream(pool: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]
                 others = [t for t in titles.get(a["unit"], []) if t != title]
                 if title and others and arng.random() < P_TITLE_SWAP:
                     title = arng.choice(others)
+                new_title, text = perturb(title, arng, vocab) if title else None, perturb(a["text"], arng, vocab)
+                for _ in range(5):
+                    if _jaccard(a["title"], a["text"], new_title, text) < MAX_JACCARD:
+                        break
+                    new_title, text = perturb(new_title, arng, vocab) if new_title else None, perturb(text, arng, vocab)
                 replicas.append(
-                    {
-                        **a,
-                        "id": f"bench/r{r}/{a['id']}",
-                        "title": perturb(title, arng, vocab) if title else None,
-                        "text": perturb(a["text"], arng, vocab),
-                        "published": day.isoformat(),
-                    }
+                    {**a, "id": f"bench/r{r}/{a['id']}", "title": new_title, "text": text, "published": day.isoformat()}
                 )
             replicas.sort(key=lambda a: (a["published"], a["id"]))
             out.extend(replicas[: n - len(out)])
