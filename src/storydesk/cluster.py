@@ -818,6 +818,11 @@ def _title(store: Any, model: str, members: Sequence[str], centroid: np.ndarray)
 # --------------------------------------------------------------------------- storylines
 
 
+def _ordinal(day: dt.date | None) -> int:
+    """A date as its ordinal, 0 for none."""
+    return day.toordinal() if day else 0
+
+
 def _span(st: _EventState) -> tuple[dt.date, dt.date] | None:
     """Publication span of an event state."""
     return (st.first, st.last) if st.first and st.last else None
@@ -888,16 +893,36 @@ class StorylinesStage:
         n = len(index)
         rows = np.array([index.pos[e.id] for e in events], dtype=np.int64)
         cents = index._cents[rows] if n else np.zeros((0, index.dim), dtype=np.float32)
+        # Only events that can pass the time test of storyline_linked are compared: the
+        # events sorted by their first day, and each one's candidates found by bisection
+        # (plus the undated events, which pass it), so linking costs the events of a
+        # window, not all of them.
+        firsts = np.array([_ordinal(index.states[int(r)].first) for r in rows], dtype=np.int64)
+        lasts = np.array([_ordinal(index.states[int(r)].last) for r in rows], dtype=np.int64)
+        dated = np.flatnonzero((firsts > 0) & (lasts > 0))
+        by_first = dated[np.argsort(firsts[dated], kind="stable")]
+        sorted_firsts = firsts[by_first]
+        undated = np.flatnonzero((firsts == 0) | (lasts == 0))
+        longest = int((lasts[dated] - firsts[dated]).max()) if len(dated) else 0
+        window = cfg.storyline_window_days
+        everyone = np.arange(len(events))
         for e in todo:
             i = index.pos[e.id]
-            sims = cents @ index._cents[i]
-            for j in np.nonzero(sims >= cfg.storyline_threshold)[0]:
-                other = events[int(j)]
+            st = index.states[i]
+            if st.first and st.last:
+                lo = np.searchsorted(sorted_firsts, st.first.toordinal() - window - longest, side="left")
+                hi = np.searchsorted(sorted_firsts, st.last.toordinal() + window, side="right")
+                cand = np.concatenate([by_first[lo:hi], undated])
+            else:
+                cand = everyone
+            sims = cents[cand] @ index._cents[i]
+            for jj in np.nonzero(sims >= cfg.storyline_threshold)[0]:
+                other = events[int(cand[jj])]
                 if other.id == e.id:
                     continue
                 k = index.pos[other.id]
                 names = index.pair_features(i, k)[1]
-                if storyline_linked(index.states[i], index.states[k], float(sims[j]), names, cfg):
+                if storyline_linked(index.states[i], index.states[k], float(sims[jj]), names, cfg):
                     a, b = find(sl_of(e)), find(sl_of(other))
                     if a != b:
                         # the storyline of the older event keeps its id

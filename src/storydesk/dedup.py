@@ -14,10 +14,14 @@ not lost to banding; each candidate is then checked against the threshold.
 from __future__ import annotations
 
 import base64
+import uuid
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from storydesk.models import Article
 from storydesk.pipeline import Context
@@ -30,6 +34,8 @@ LSH_THRESHOLD = 0.4
 #: datasketch permutation scheme (32-bit values, so signatures store as uint32).
 SCHEME = "affine32"
 KIND = "dedup"
+#: Store meta key that changes whenever the dedup stage writes (invalidates the in-memory state).
+TOKEN_KEY = "dedup_token"
 
 
 def shingles(text: str, k: int) -> set[bytes]:
@@ -40,9 +46,16 @@ def shingles(text: str, k: int) -> set[bytes]:
     return {" ".join(toks[i : i + k]).encode() for i in range(len(toks) - k + 1)}
 
 
+@lru_cache(maxsize=1)
+def _permutations() -> np.ndarray:
+    """The permutation parameters of seed 7, drawn once (drawing them costs ~0.5 ms a signature)."""
+    perms: np.ndarray = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME).permutations
+    return perms
+
+
 def signature(article: Article, k: int) -> MinHash:
     """MinHash of an article's title and body."""
-    m = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME, permutations=_permutations())
     sh = shingles(f"{article.title or ''}\n{article.text}", k)
     if sh:
         m.update_batch(list(sh))
@@ -55,9 +68,39 @@ def _encode(m: MinHash) -> str:
 
 
 def _decode(s: str) -> MinHash:
-    """Text -> signature."""
+    """Text -> signature (lean: a stored signature is only compared, never updated)."""
     hv = np.frombuffer(base64.b64decode(s), dtype=np.uint32).astype(np.uint64)
-    return MinHash(num_perm=NUM_PERM, seed=7, hashvalues=hv, scheme=SCHEME)
+    return LeanMinHash(seed=7, hashvalues=hv, scheme=SCHEME)
+
+
+@dataclass
+class _State:
+    """The LSH index and signatures of every processed article, kept between builds."""
+
+    threshold: float
+    lsh: MinHashLSH
+    sigs: dict[str, MinHash]
+    originals: dict[str, str | None]
+
+
+#: In-memory state between builds of the same store: store -> (token, state).
+_STATES: weakref.WeakKeyDictionary[Any, tuple[str, _State]] = weakref.WeakKeyDictionary()
+
+
+def _load_state(store: Any, threshold: float) -> _State:
+    """The dedup state of a store: from memory when nothing changed it since, else from its records."""
+    token = store.get_meta(TOKEN_KEY) or ""
+    cached = _STATES.get(store)
+    if cached and token and cached[0] == token and cached[1].threshold == threshold:
+        return cached[1]
+    state = _State(threshold, MinHashLSH(threshold=threshold, num_perm=NUM_PERM), {}, {})
+    for key, version, data in store.records(KIND):
+        if version != VERSION:
+            continue
+        state.sigs[key] = _decode(data["signature"])
+        state.originals[key] = data["duplicate_of"]
+        state.lsh.insert(key, state.sigs[key])
+    return state
 
 
 class DedupStage:
@@ -73,18 +116,15 @@ class DedupStage:
         store, cfg = ctx.store, ctx.config
         if ctx.force:
             store.delete_records(KIND)
-        lsh = MinHashLSH(threshold=min(LSH_THRESHOLD, cfg.dedup_threshold), num_perm=NUM_PERM)
-        sigs: dict[str, MinHash] = {}
-        originals: dict[str, str | None] = {}
-        done = store.record_versions(KIND)
-        todo: list[Article] = []
-        for key, version, data in store.records(KIND):
-            if version != VERSION:
-                continue
-            sigs[key] = _decode(data["signature"])
-            originals[key] = data["duplicate_of"]
-            lsh.insert(key, sigs[key])
-        todo = [a for a in store.articles() if done.get(a.id) != VERSION]
+            store.set_meta(TOKEN_KEY, "")
+        state = _load_state(store, min(LSH_THRESHOLD, cfg.dedup_threshold))
+        lsh, sigs, originals = state.lsh, state.sigs, state.originals
+        todo_ids = [a for a in store.article_ids() if a not in sigs]
+        if not todo_ids:
+            return {"processed": 0, "duplicates": 0}
+        # the state is changed in place below: forget it unless the transaction commits
+        _STATES.pop(store, None)
+        todo = store.articles(todo_ids)
         found = 0
         with store.transaction():
             for art in ctx.progress(todo, total=len(todo), desc="dedup"):
@@ -121,6 +161,9 @@ class DedupStage:
                 sigs[art.id] = m
                 originals[art.id] = original
                 lsh.insert(art.id, m)
+            token = uuid.uuid4().hex
+            store.set_meta(TOKEN_KEY, token)
+        _STATES[store] = (token, state)
         return {"processed": len(todo), "duplicates": found}
 
 
