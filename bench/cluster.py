@@ -80,14 +80,7 @@ STREAM_VERSION = 3
 PHASES = ("load", "ingest", "dedup", "embed", "events", "storylines")
 STAGE_NAMES = ("dedup", "embed", "events", "storylines")
 #: Files whose content decides the figures (their hashes are recorded with the results).
-CODE_FILES = (
-    "src/storydesk/cluster.py",
-    "src/storydesk/dedup.py",
-    "src/storydesk/embed.py",
-    "src/storydesk/ingest.py",
-    "src/storydesk/clean.py",
-    "src/storydesk/store/sqlite.py",
-)
+CODE_FILES = ("cluster.py", "dedup.py", "embed.py", "ingest.py", "clean.py", "store/sqlite.py")
 
 T = TypeVar("T")
 
@@ -477,8 +470,13 @@ def machine() -> dict[str, Any]:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         info["commit"] = None
+    import storydesk
+
+    # the package actually imported (PYTHONPATH may point at a patched copy), not the checkout's
+    pkg = Path(storydesk.__file__).parent
+    info["package"] = str(pkg)
     info["code_sha1"] = {
-        f: hashlib.sha1((ROOT / f).read_bytes()).hexdigest()[:10] for f in CODE_FILES if (ROOT / f).is_file()
+        f: hashlib.sha1((pkg / f).read_bytes()).hexdigest()[:10] for f in CODE_FILES if (pkg / f).is_file()
     }
     return info
 
