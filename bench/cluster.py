@@ -207,7 +207,7 @@ def write_stream(workdir: Path, n: int, adds: int, seed: int) -> tuple[Path, lis
     Returns:
         The folder of stream parts, one file per held-back article, and the number of replica rounds.
     """
-    folder = workdir / f"stream-{n}-s{seed}-v{STREAM_VERSION}"
+    folder = workdir / f"stream-{n}-s{seed}-{adds}-v{STREAM_VERSION}"
     done = folder / "DONE"
     add_dir = workdir / f"adds-{n}-s{seed}-{adds}-v{STREAM_VERSION}"
     if done.is_file() and add_dir.is_dir():
@@ -307,12 +307,21 @@ def run_size(args: argparse.Namespace, size: int) -> dict[str, Any]:
     res["rss_mb_start"] = round(_maxrss_mb(), 1)
 
     phases: dict[str, dict[str, float]] = {}
+    import gc
+
+    gc_timer = GcTimer()
+    gc.callbacks.append(gc_timer)
 
     def timed(name: str, fn: Any) -> Any:
-        w, c = time.perf_counter(), time.process_time()
+        w, c, g = time.perf_counter(), time.process_time(), gc_timer.total
         out = fn()
         wall, cpu = time.perf_counter() - w, time.process_time() - c
-        phases[name] = {"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "rss_mb_after": round(_maxrss_mb(), 1)}
+        phases[name] = {
+            "seconds": round(wall, 3),
+            "cpu_seconds": round(cpu, 3),
+            "gc_seconds": round(gc_timer.total - g, 3),
+            "rss_mb_after": round(_maxrss_mb(), 1),
+        }
         _log(size, f"{name}: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {_maxrss_mb():.0f} MB")
         return out
 
@@ -349,7 +358,8 @@ def run_size(args: argparse.Namespace, size: int) -> dict[str, Any]:
         _log(size, f"built: {n} articles at {res['end_to_end']['articles_per_s']} articles/s")
         if args.keep_db:
             _backup(sd, db.with_name(db.stem + "-built.db"))
-        res["adds"] = _adds(sd, add_files, size)
+        gc.callbacks.remove(gc_timer)
+        res["adds"] = _adds(sd, add_files[: args.max_adds], size, args.gc_freeze)
     res["peak_rss_mb"] = round(_maxrss_mb(), 1)
     res["load_average_end"] = _load()
     return res
@@ -366,20 +376,56 @@ def _backup(sd: Any, target: Path) -> None:
     src.close()
 
 
-def _adds(sd: Any, files: list[Path], size: int) -> dict[str, Any]:
-    """Add held-back articles one at a time (ingest + build); latency figures."""
+class GcTimer:
+    """Wall time spent in Python's cyclic garbage collector, by generation (a ``gc.callbacks`` hook)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        self._t0 = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        """Called by the collector at the start and the end of every collection."""
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.seconds[info["generation"]] += time.perf_counter() - self._t0
+            self.runs[info["generation"]] += 1
+
+    @property
+    def total(self) -> float:
+        """Seconds collected so far."""
+        return sum(self.seconds)
+
+
+def _adds(sd: Any, files: list[Path], size: int, freeze: bool = False) -> dict[str, Any]:
+    """Add held-back articles one at a time (ingest + build); latency figures.
+
+    With ``freeze``, the objects built so far are moved out of the collector's reach
+    first (``gc.freeze()``, as a long-running server may do after loading its state).
+    """
     if not files:
         return {}
+    import gc
+
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    timer = GcTimer()
+    gc.callbacks.append(timer)
     lat: list[float] = []
+    gc_ms: list[float] = []
     per_stage: dict[str, list[float]] = {s: [] for s in ("ingest", *STAGE_NAMES)}
     opened = 0
     first: dict[str, Any] = {}
     for k, f in enumerate(files):
         t0 = time.perf_counter()
+        g0 = timer.total
         rep = sd.ingest([f])
         t1 = time.perf_counter()
         out = sd.build()
         ms = (time.perf_counter() - t0) * 1000
+        gc_ms.append((timer.total - g0) * 1000)
         if len(rep.added) != 1:
             raise RuntimeError(f"held-back article {f} was not added: {rep.as_dict()}")
         stage_ms = {s: out[s]["seconds"] * 1000 for s in STAGE_NAMES}
@@ -394,12 +440,16 @@ def _adds(sd: Any, files: list[Path], size: int) -> dict[str, Any]:
         opened += int(out["events"].get("opened", 0))
         if k % 50 == 0:
             _log(size, f"  add {k}/{len(files)}: median so far {np.median(lat):.0f} ms")
+    gc.callbacks.remove(timer)
     res = {
         "articles": len(lat),
         "first": first,
         "latency_ms": _percentiles(lat),
         "opened_new_event": opened,
         "stage_ms": {s: _percentiles(v) for s, v in per_stage.items()},
+        "gc_freeze": freeze,
+        "gc_ms": _percentiles(gc_ms[1:]),
+        "gc_full_collections": timer.runs[2],
     }
     _log(size, f"adds: {res['latency_ms']}")
     return res
@@ -434,7 +484,8 @@ def _reuse_adds(args: argparse.Namespace, size: int) -> dict[str, Any]:
         sd.build()  # loads the model and the event index; nothing to do otherwise
         warm = round(time.perf_counter() - t0, 2)
         _log(size, f"reopened store, first (empty) build {warm} s")
-        res = {"size": size, "reopen_build_seconds": warm, "adds": _adds(sd, add_files, size)}
+        adds = _adds(sd, add_files[: args.max_adds], size, args.gc_freeze)
+        res = {"size": size, "reopen_build_seconds": warm, "adds": adds, "peak_rss_mb": round(_maxrss_mb(), 1)}
     return res
 
 
@@ -531,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default="/tmp/storydesk-bench", help="stream files, databases and results")
     ap.add_argument("--keep-db", action="store_true", help="keep a copy of each built store (for --reuse)")
     ap.add_argument("--reuse", action="store_true", help="only time the adds, on a copy of a kept store")
+    ap.add_argument("--max-adds", type=int, default=None, help="time only the first N held-back articles")
+    ap.add_argument("--gc-freeze", action="store_true", help="gc.freeze() the built state before the adds")
     ap.add_argument("--json", default=None, help="results file (default <workdir>/cluster-<embedder>.json)")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-out", default=None, help=argparse.SUPPRESS)
@@ -578,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
             "--workdir",
             str(workdir),
         ]
-        cmd += ["--keep-db"] * args.keep_db + ["--reuse"] * args.reuse
+        cmd += ["--keep-db"] * args.keep_db + ["--reuse"] * args.reuse + ["--gc-freeze"] * args.gc_freeze
+        cmd += ["--max-adds", str(args.max_adds)] if args.max_adds else []
         rc = subprocess.run(cmd, check=False).returncode
         if rc != 0 or not child_out.is_file():
             print(f"[{size}] failed with exit code {rc}", file=sys.stderr)
