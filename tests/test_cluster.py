@@ -7,12 +7,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from storydesk import cluster
+from storydesk import artifacts as A
 from storydesk.api import Storydesk
-from storydesk.cluster import EmbedStage, EventIndex, EventsStage, Signals, StorylinesStage, name_keys, word_keys
+from storydesk.article.signals import happened, name_keys, word_keys
+from storydesk.article.timexes import tag_article
 from storydesk.config import Config
-from storydesk.dedup import DedupStage
-from storydesk.eval.cluster import bcubed
+from storydesk.corpus.events import EventIndex, Signals
+from storydesk.eval.cluster import bcubed, cluster_stages
 from storydesk.models import Article, Sentence
 from storydesk.textutil import split_sentences
 
@@ -64,8 +65,7 @@ def groups(sd: Storydesk) -> set[frozenset[str]]:
 
 @pytest.fixture
 def sd(tmp_path, fake_embedder):
-    stages = [DedupStage(), EmbedStage(), EventsStage(), StorylinesStage()]
-    with Storydesk(tmp_path / "c.db", embedder=fake_embedder, stages=stages) as s:
+    with Storydesk(tmp_path / "c.db", embedder=fake_embedder, stages=cluster_stages()) as s:
         yield s
 
 
@@ -83,11 +83,11 @@ def test_happened_reads_the_past_day_of_the_lead():
     a, s = make_article(
         "x", "Deal ends strike", "Talks ended without a deal on Thursday. Both sides will meet again on Friday.", monday
     )
-    assert cluster.happened(a, s) == (dt.date(2024, 3, 14), dt.date(2024, 3, 14))
+    assert happened(a, tag_article(a, s)) == (dt.date(2024, 3, 14), dt.date(2024, 3, 14))
     b, s2 = make_article("y", "Strike", "The union said on Monday that talks would resume next week.", monday)
-    assert cluster.happened(b, s2) is None  # a reporting date and a future one do not date the happening
+    assert happened(b, tag_article(b, s2)) is None  # a reporting date and a future one do not date the happening
     c, s3 = make_article("z", "Deal", "Talks ended on Thursday.", None)
-    assert cluster.happened(c, s3) is None
+    assert happened(c, tag_article(c, s3)) is None
 
 
 def test_stream_groups_events_and_attaches_later_articles(sd):
@@ -100,19 +100,21 @@ def test_stream_groups_events_and_attaches_later_articles(sd):
     before = {e.id for e in sd.store.events()}
     load(sd, [("f2", *FLOOD[2], day + dt.timedelta(days=1))])
     stats = sd.build()
-    assert stats["events"]["assigned"] == 1 and stats["events"]["opened"] == 0
+    assert stats["corpus step"]["processed"] == 1 and stats["corpus step"]["events_opened"] == 0
     assert groups(sd) == {frozenset({"f0", "f1", "f2"}), frozenset({"e0", "e1"})}
     assert {e.id for e in sd.store.events()} == before  # no reclustering: ids are stable
 
 
-def test_state_survives_a_fresh_process(sd):
+def test_state_survives_a_fresh_process(tmp_path, fake_embedder):
     day = dt.date(2024, 3, 11)
-    load(sd, [(f"f{i}", t, x, day) for i, (t, x) in enumerate(FLOOD[:2])])
-    sd.build()
-    cluster._INDEXES.clear()  # as if another process opened the store
-    load(sd, [("f2", *FLOOD[2], day)])
-    sd.build()
-    assert groups(sd) == {frozenset({"f0", "f1", "f2"})}
+    with Storydesk(tmp_path / "c.db", embedder=fake_embedder, stages=cluster_stages()) as first:
+        load(first, [(f"f{i}", t, x, day) for i, (t, x) in enumerate(FLOOD[:2])])
+        first.build()
+    # another process opens the store: its corpus state is read back from the stored artifacts
+    with Storydesk(tmp_path / "c.db", embedder=fake_embedder, stages=cluster_stages()) as again:
+        load(again, [("f2", *FLOOD[2], day)])
+        again.build()
+        assert groups(again) == {frozenset({"f0", "f1", "f2"})}
 
 
 def test_time_window_keeps_a_repeat_weeks_later_apart(sd):
@@ -130,7 +132,7 @@ def test_near_copy_joins_its_originals_event(sd):
     sd.build()
     load(sd, [("copy", "Completely different headline", long_text.replace("six villages", "6 villages", 1), day)])
     sd.build()
-    assert sd.store.get_record("dedup", "copy")[1]["duplicate_of"] == "f0"
+    assert sd.store.get_one(A.DUPLICATE, "copy")["duplicate_of"] == "f0"
     assert frozenset({"f0", "copy"}) in groups(sd)
 
 
@@ -171,8 +173,9 @@ def test_names_evidence_decides_between_similar_events():
     assert c == b
 
 
-def test_storylines_link_follow_up_events_but_not_unrelated_ones(sd):
-    sd.config = Config().with_overrides(storyline_threshold=0.05)
+def test_storylines_link_follow_up_events_but_not_unrelated_ones(tmp_path, fake_embedder):
+    cfg = Config().with_overrides(storyline_threshold=0.05)
+    sd = Storydesk(tmp_path / "s.db", config=cfg, embedder=fake_embedder, stages=cluster_stages())
     day = dt.date(2024, 3, 11)
     load(sd, [("f0", *FLOOD[0], day), ("f1", *FLOOD[1], day)])
     load(
@@ -194,6 +197,7 @@ def test_storylines_link_follow_up_events_but_not_unrelated_ones(sd):
     assert evs["f0"].storyline == evs["r0"].storyline
     assert evs["e0"].storyline != evs["f0"].storyline
     assert len(sd.store.storylines()) == 2
+    sd.close()
 
 
 def test_bcubed_on_a_hand_computed_case():

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storydesk import dedup
+import numpy as np
+
+from storydesk import artifacts as A
+from storydesk.api import Storydesk
+from storydesk.article.analyze import SignatureStage
+from storydesk.article.signature import shingles, signature
 from storydesk.config import Config
 from storydesk.models import Article, Sentence, StrippedLine
-from storydesk.pipeline import Context
-from storydesk.store import open_store
+from storydesk.pipeline import DEDUP
 
 WIRE = (
     "Harbour pilots at the port of Velsund walked off the job on Tuesday, halting every ship movement in and out "
@@ -45,63 +49,71 @@ def art(aid: str, text: str, day: int, outlet: str | None = None, title: str = "
     )
 
 
-def store_with(*articles: Article):
-    st = open_store(":memory:")
-    for a in articles:
-        st.add_article(a, [Sentence(a.id, 0, a.text, 0, len(a.text))])
-    return st
+class Desk:
+    """A store whose pipeline is the signature stage and dedup."""
 
+    def __init__(self, tmp_path, *articles: Article) -> None:
+        self.sd = Storydesk(tmp_path / "d.db", stages=[SignatureStage(), DEDUP], workers=1)
+        self.add(*articles)
 
-def run(st) -> dict[str, str | None]:
-    dedup.DedupStage().run(Context(store=st, config=Config()))
-    return dedup.duplicates(st)
+    def add(self, *articles: Article) -> None:
+        for a in articles:
+            self.sd.store.add_article(a, [Sentence(a.id, 0, a.text, 0, len(a.text))])
+
+    def run(self) -> dict[str, str | None]:
+        self.sd.build()
+        ids = self.sd.store.article_ids()
+        return {k: d["duplicate_of"] for k, d in self.sd.store.get(A.DUPLICATE, ids).items()}
 
 
 def test_shingles_fold_case_and_punctuation():
-    assert dedup.shingles("The Pilots, walked OUT", 2) == {b"the pilots", b"pilots walked", b"walked out"}
-    assert dedup.shingles("two words", 4) == {b"two words"}
-    assert dedup.shingles("", 4) == set()
+    assert shingles("The Pilots, walked OUT", 2) == {b"the pilots", b"pilots walked", b"walked out"}
+    assert shingles("two words", 4) == {b"two words"}
+    assert shingles("", 4) == set()
 
 
-def test_copy_points_at_the_earlier_original_and_other_stories_do_not():
-    st = store_with(
+def test_copy_points_at_the_earlier_original_and_other_stories_do_not(tmp_path):
+    st = Desk(
+        tmp_path,
         art("a", WIRE, 7, "Norrow Wire", "Velsund harbour pilots strike"),
         art("b", COPY, 8, "Brask Daily", "Pilots' strike shuts Velsund port"),
         art("c", OTHER, 9, "Brask Daily", "Velsund talks fail"),
     )
-    dups = run(st)
+    dups = st.run()
     assert dups == {"a": None, "b": "a", "c": None}
-    sim = st.get_record(dedup.KIND, "b")[1]["similarity"]
+    sim = st.sd.store.get_one(A.DUPLICATE, "b")["similarity"]
     assert Config().dedup_threshold <= sim < 1.0
 
 
-def test_same_day_copy_ingested_first_yields_to_the_credited_wire():
+def test_same_day_copy_ingested_first_yields_to_the_credited_wire(tmp_path):
     credit = [StrippedLine("VELSUND, May 7 (Norrow Wire) –", "dateline")]
-    st = store_with(
+    st = Desk(
+        tmp_path,
         art("copy", COPY, 7, None, "Pilots' strike shuts Velsund port", credit),  # ingested first
         art("wire", WIRE, 7, "Norrow Wire", "Velsund harbour pilots strike"),
     )
-    assert run(st) == {"copy": "wire", "wire": None}
+    assert st.run() == {"copy": "wire", "wire": None}
 
 
-def test_rerun_is_incremental_and_new_copies_join_the_group():
-    st = store_with(art("a", WIRE, 7, "Norrow Wire"), art("b", COPY, 8, "Brask Daily"))
-    run(st)
-    assert dedup.DedupStage().run(Context(store=st, config=Config()))["processed"] == 0
-    c = art("c", COPY.replace("nine vessels", "eight vessels"), 9, "Skel Post")
-    st.add_article(c, [Sentence("c", 0, c.text, 0, len(c.text))])
-    assert run(st)["c"] == "a"
+def test_rerun_is_incremental_and_new_copies_join_the_group(tmp_path):
+    st = Desk(tmp_path, art("a", WIRE, 7, "Norrow Wire"), art("b", COPY, 8, "Brask Daily"))
+    st.run()
+    assert st.sd.build()["corpus step"]["processed"] == 0
+    st.add(art("c", COPY.replace("nine vessels", "eight vessels"), 9, "Skel Post"))
+    stats = st.sd.build()
+    assert stats["article map"]["processed"] == 1 and stats["corpus step"]["processed"] == 1
+    assert st.run()["c"] == "a"
 
 
-def test_an_earlier_article_ingested_later_becomes_the_original():
-    st = store_with(art("copy", COPY, 8, "Brask Daily"))  # the copy arrives first
-    assert run(st) == {"copy": None}
-    a = art("wire", WIRE, 7, "Norrow Wire")  # a backfill brings in the wire story, published the day before
-    st.add_article(a, [Sentence("wire", 0, a.text, 0, len(a.text))])
-    assert run(st) == {"copy": "wire", "wire": None}
+def test_an_earlier_article_ingested_later_becomes_the_original(tmp_path):
+    st = Desk(tmp_path, art("copy", COPY, 8, "Brask Daily"))  # the copy arrives first
+    assert st.run() == {"copy": None}
+    st.add(art("wire", WIRE, 7, "Norrow Wire"))  # a backfill brings in the wire story, published the day before
+    assert st.run() == {"copy": "wire", "wire": None}
 
 
 def test_signature_roundtrip():
     a = art("a", WIRE, 7)
-    m = dedup.signature(a, 4)
-    assert dedup._decode(dedup._encode(m)).jaccard(m) == 1.0
+    sig = signature(a, 4)
+    assert sig.dtype == np.uint32 and len(sig) == 128
+    assert np.array_equal(A.SIGNATURE.codec.decode(A.SIGNATURE.codec.encode(sig)), sig)

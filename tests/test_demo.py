@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from storydesk import artifacts as A
 from storydesk.api import Storydesk
-from storydesk.cluster import EmbedStage, EventsStage, StorylinesStage
-from storydesk.dedup import DedupStage
+from storydesk.eval.cluster import cluster_stages
 
 pytestmark = pytest.mark.model
 
@@ -20,8 +20,7 @@ def demo(tmp_path_factory):
 
     answers = json.loads(DEMO_ANSWERS.read_text(encoding="utf-8"))
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    stages = [DedupStage(), EmbedStage(), EventsStage(), StorylinesStage()]
-    with Storydesk(db, stages=stages) as sd:
+    with Storydesk(db, stages=cluster_stages()) as sd:
         rep = sd.ingest([DEMO])
         assert rep.ok
         sd.build()
@@ -30,7 +29,7 @@ def demo(tmp_path_factory):
             name = a.source if a.source in answers["articles"] else Path(a.source).name
             assert name in answers["articles"], a.source
             key[a.id] = name
-        dups = {k: d["duplicate_of"] for k, _v, d in sd.store.records("dedup")}
+        dups = {k: d["duplicate_of"] for k, d in sd.store.get(A.DUPLICATE, sd.store.article_ids()).items()}
         yield answers, key, sd.store.events(), sd.store.storylines(), dups
 
 

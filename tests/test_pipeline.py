@@ -1,44 +1,203 @@
-from typing import Any
+"""The pipeline: stage declarations checked when built, staleness by fingerprints, any number of workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
-from storydesk.api import Storydesk, default_stages
+from storydesk import artifacts as A
+from storydesk.api import Storydesk
+from storydesk.article.analyze import ARTICLE_STAGES, AttributionsStage
+from storydesk.artifacts import Artifact
 from storydesk.errors import MissingInputError, PipelineError
-from storydesk.pipeline import Context, Pipeline, check_order
+from storydesk.pipeline import Pipeline, check_order, default_stages
+
+X = Artifact("x", "article", int, A.PLAIN, "test")
+Y = Artifact("y", "article", int, A.PLAIN, "test")
 
 
 class Fake:
-    def __init__(self, name: str, requires: set[str], assigns: set[str]) -> None:
-        self.name, self.requires, self.assigns = name, frozenset(requires), frozenset(assigns)
-        self.version = "1"
-        self.ran = 0
+    scope = "article"
+    version = "1"
 
-    def run(self, ctx: Context) -> dict[str, Any]:
-        self.ran += 1
-        return {}
+    def __init__(self, name: str, requires: tuple[Artifact, ...], assigns: tuple[Artifact, ...]) -> None:
+        self.name, self.requires, self.assigns = name, requires, assigns
 
 
 def test_default_pipeline_is_consistent():
     check_order(default_stages())
+    names = Pipeline().names
+    assert names.index("parse") < names.index("dedup") < names.index("quotes") < names.index("storyline_timeline")
 
 
 def test_missing_requirement_is_refused_when_built():
     with pytest.raises(MissingInputError, match=r"requires x"):
-        Pipeline([Fake("a", {"articles"}, {"y"}), Fake("b", {"x"}, {"z"})])
+        Pipeline([Fake("a", (A.ARTICLE,), (Y,)), Fake("b", (X,), (Y,))])
 
 
-def test_duplicate_stage_names_refused():
-    with pytest.raises(PipelineError):
-        Pipeline([Fake("a", set(), {"y"}), Fake("a", set(), {"z"})])
+def test_duplicate_stage_names_and_phase_order_refused():
+    with pytest.raises(PipelineError, match="twice"):
+        Pipeline([Fake("a", (), (X,)), Fake("a", (), (Y,))])
+    stages = default_stages()
+    event_stage, article_stage = stages[-2], stages[0]
+    with pytest.raises(PipelineError, match="later phase"):
+        check_order([event_stage, article_stage], A.ALL.values())
 
 
-def test_partial_run_needs_stored_inputs(tmp_path):
-    a, b = Fake("a", {"articles"}, {"x"}), Fake("b", {"x"}, {"y"})
-    with Storydesk(tmp_path / "p.db", stages=[a, b]) as sd:
-        with pytest.raises(MissingInputError):
-            sd.build(["b"])  # nothing has produced x yet
-        sd.build()
-        sd.build(["b"])  # now x exists from a's stored run
-        assert (a.ran, b.ran) == (1, 2)
-        with pytest.raises(PipelineError, match="unknown stage"):
-            sd.build(["nope"])
+def test_every_stage_declares_what_the_store_keeps():
+    for st in default_stages():
+        assert st.assigns, st.name
+        for a in (*st.requires, *st.assigns):
+            assert A.ALL[a.name] is a
+    stored = {a.name for st in ARTICLE_STAGES for a in st.assigns if a.stored}
+    assert stored == {"mentions", "timexes", "facts", "attributions", "provenance", "signature", "lead_vector", "signals"}
+
+
+def test_unknown_stage_is_a_clear_error(tmp_path, fake_embedder):
+    with Storydesk(tmp_path / "p.db", embedder=fake_embedder) as sd, pytest.raises(PipelineError, match="unknown"):
+        sd.build(["nope"])
+
+
+def test_partial_run_needs_stored_inputs(tmp_path, fake_embedder):
+    with Storydesk(tmp_path / "p.db", embedder=fake_embedder) as sd, pytest.raises(MissingInputError):
+        sd.build(["summarize"])  # nothing has made the claims yet
+
+
+# --------------------------------------------------------------------------- end to end (spaCy)
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
+
+
+def _story(sd: Storydesk) -> dict:
+    doc = sd.story()
+    doc["storydesk"].pop("generated")
+    return doc
+
+
+@pytest.mark.model
+def test_results_do_not_depend_on_the_number_of_workers(tmp_path, fake_embedder):
+    docs = []
+    for n in (1, 2):
+        with Storydesk(tmp_path / f"w{n}.db", embedder=fake_embedder, workers=n) as sd:
+            sd.runner.min_tasks_per_worker = 0  # use the pool even for a small corpus
+            sd.ingest([DEMO])
+            sd.build()
+            docs.append(json.dumps(_story(sd), sort_keys=True))
+    assert docs[0] == docs[1]
+
+
+@pytest.fixture
+def built(tmp_path, fake_embedder):
+    sd = Storydesk(tmp_path / "s.db", embedder=fake_embedder, workers=1)
+    sd.ingest([DEMO])
+    sd.build()
+    yield sd
+    sd.close()
+
+
+def _stamps(sd: Storydesk, artifact: Artifact) -> dict:
+    return sd.store.stamps(artifact.name)
+
+
+@pytest.mark.model
+def test_a_second_build_does_nothing(built):
+    stats = built.build()
+    assert all(p["processed"] == 0 for p in stats.values()), stats
+
+
+class LoudAttributions(AttributionsStage):
+    """A new version of the attributions stage: same quotes, speakers marked."""
+
+    version = "attributions-loud"
+
+    def compute(self, v, models):
+        out = super().compute(v, models)
+        out["attributions"] = tuple(
+            dataclasses.replace(a, speaker=f"{a.speaker} (loud)" if a.speaker else None) for a in out["attributions"]
+        )
+        return out
+
+
+@pytest.mark.model
+def test_rerunning_attributions_refreshes_every_output_that_reads_them(built, fake_embedder):
+    sd = built
+    watched = (A.MENTIONS, A.ATTRIBUTIONS, A.PROVENANCE, A.QUOTES, A.CLAIMS, A.SUMMARY, A.TIMELINE)
+    before = {a: _stamps(sd, a) for a in watched}
+    # the same store opened with a new version of the attributions stage
+    stages = [LoudAttributions() if s.name == "attributions" else s for s in default_stages()]
+    with Storydesk(sd.store, embedder=fake_embedder, stages=stages, workers=1) as again:
+        stats = again.build()
+        after = {a: _stamps(again, a) for a in watched}
+        quotes = {q.speaker for qs in again.store.get(A.QUOTES, list(after[A.QUOTES])).values() for q in qs}
+    assert stats["article map"]["processed"] == sd.store.article_count()
+    assert after[A.MENTIONS] == before[A.MENTIONS]  # upstream of attributions: untouched
+    changed = {k for k in after[A.ATTRIBUTIONS] if after[A.ATTRIBUTIONS][k] != before[A.ATTRIBUTIONS][k]}
+    assert changed == set(before[A.ATTRIBUTIONS])  # every article's attributions were made again
+    # the same stage made the provenance again: the same content
+    digests = {k: v.digest for k, v in after[A.PROVENANCE].items()}
+    assert digests == {k: v.digest for k, v in before[A.PROVENANCE].items()}
+    # quotes read speakers: every event with quotes has new ones
+    with_quotes = {e for e, st in before[A.QUOTES].items() if st.digest != _EMPTY_DIGEST}
+    assert with_quotes and all(after[A.QUOTES][e].digest != before[A.QUOTES][e].digest for e in with_quotes)
+    assert quotes and all(q is None or q.endswith("(loud)") for q in quotes)
+    # claims read attributions too: their fingerprints changed, their content did not
+    assert all(after[A.CLAIMS][e].fingerprint != before[A.CLAIMS][e].fingerprint for e in before[A.CLAIMS])
+    assert all(after[A.CLAIMS][e].digest == before[A.CLAIMS][e].digest for e in before[A.CLAIMS])
+    # summaries and timelines do not read attributions, and their inputs did not change: left alone
+    assert after[A.SUMMARY] == before[A.SUMMARY] and after[A.TIMELINE] == before[A.TIMELINE]
+
+
+_EMPTY_DIGEST = A.digest_of(A.QUOTES.codec.encode(()))
+
+
+@pytest.mark.model
+def test_an_edited_article_refreshes_its_event_outputs(built, tmp_path):
+    sd = built
+    store = sd.store
+    ev = max(store.events(), key=lambda e: len(e.articles))
+    aid = ev.articles[0]
+    old = store.get_article(aid)
+    before = {a: _stamps(sd, a).get(ev.id) for a in (A.QUOTES, A.CLAIMS, A.SUMMARY, A.TIMELINE, A.EVENT_DATES)}
+    art_before = store.stamps(A.ATTRIBUTIONS.name, [aid])[aid]
+    extra = "\n\nThe ministry said on Tuesday that a second inquiry would report by June, officials told reporters."
+    edited = type(old)(**{**old.__dict__, "text": old.text + extra})
+    from storydesk.textutil import split_sentences
+    from storydesk.models import Sentence
+
+    sents = [Sentence(aid, i, edited.text[s.start : s.end], s.start, s.end, s.paragraph)
+             for i, s in enumerate(split_sentences(edited.text))]
+    assert store.add_article(edited, sents) == "updated"
+    sd.build()
+    assert store.stamps(A.ATTRIBUTIONS.name, [aid])[aid] != art_before
+    after = {a: _stamps(sd, a).get(ev.id) for a in before}
+    for a in (A.CLAIMS, A.SUMMARY, A.TIMELINE):
+        assert after[a] is not None and after[a].fingerprint != before[a].fingerprint, a.name
+    claims = store.get_one(A.CLAIMS, ev.id)
+    assert any("second inquiry" in c.text for c in claims)
+
+
+@pytest.mark.model
+def test_a_new_original_refreshes_the_outputs_of_its_copies_event(built):
+    sd = built
+    store = sd.store
+    dups = {k: d for k, d in store.get(A.DUPLICATE, store.article_ids()).items() if d["duplicate_of"]}
+    copy_id, d = next(iter(sorted(dups.items())))
+    original = store.get_article(d["duplicate_of"])
+    ev_id = store.events_of([copy_id])[copy_id]
+    before = _stamps(sd, A.CLAIMS)[ev_id]
+    # a backfill: the same wire story, published a day before the current original
+    earlier = type(original)(
+        **{**original.__dict__, "id": "backfill" + original.id[8:], "source": "backfill.txt",
+           "published": original.published - dt.timedelta(days=1)}
+    )
+    store.add_article(earlier, store.sentences(original.id) and [
+        type(s)(earlier.id, s.index, s.text, s.start, s.end, s.paragraph) for s in store.sentences(original.id)
+    ])
+    sd.build()
+    assert store.get_one(A.DUPLICATE, copy_id)["duplicate_of"] == earlier.id
+    assert store.get_one(A.DUPLICATE, original.id)["duplicate_of"] == earlier.id
+    assert _stamps(sd, A.CLAIMS)[ev_id].fingerprint != before.fingerprint

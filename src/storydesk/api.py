@@ -15,46 +15,22 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from storydesk.cluster import EmbedStage, EventsStage, StorylinesStage
-from storydesk.compare import CompareStage
+from storydesk import artifacts as A
 from storydesk.config import Config
-from storydesk.dates import TimelineStage, TimexStage
-from storydesk.dedup import DedupStage
 from storydesk.embed import Embedder
-from storydesk.entities import EntitiesStage
-from storydesk.errors import InputError
+from storydesk.errors import InputError, NotFoundError
 from storydesk.ingest import MAX_FILE_BYTES, IngestReport, ingest
-from storydesk.models import Event, Storyline
-from storydesk.pipeline import Context, Pipeline, Progress, Stage, no_progress
-from storydesk.provenance import ProvenanceStage
-from storydesk.quotes import AttributionsStage, QuotesStage
+from storydesk.models import Rejection, Storyline
+from storydesk.nlp import Models
+from storydesk.pipeline import AnyStage, Pipeline, Progress, Runner, default_stages, no_progress
 from storydesk.store import Store, open_store
-from storydesk.summarize import SummarizeStage
-
-
-def default_stages() -> list[Stage]:
-    """The standard pipeline, in run order."""
-    return [
-        DedupStage(),
-        EmbedStage(),
-        EntitiesStage(),
-        TimexStage(),
-        EventsStage(),
-        StorylinesStage(),
-        TimelineStage(),
-        AttributionsStage(),
-        ProvenanceStage(),
-        QuotesStage(),
-        CompareStage(),
-        SummarizeStage(),
-    ]
 
 
 class Storydesk:
     """A storydesk database and the pipeline that fills it.
 
     Args:
-        db: SQLite file path (created if missing), or an open :class:`Store`.
+        db: SQLite file path (created if missing), database URL, or an open :class:`Store` (left open by :meth:`close`).
         config: Settings; defaults are the measured ones.
         progress: Progress hook (the CLI passes tqdm bars).
         embedder: Inject an embedder (tests use :class:`~storydesk.embed.HashingEmbedder`).
@@ -67,13 +43,18 @@ class Storydesk:
         config: Config | None = None,
         progress: Progress = no_progress,
         embedder: Embedder | None = None,
-        stages: Sequence[Stage] | None = None,
+        stages: Sequence[AnyStage] | None = None,
+        workers: int | None = None,
+        sentence_embedder: Embedder | None = None,
     ) -> None:
+        self._owns_store = not isinstance(db, Store)
         self.store: Store = db if isinstance(db, Store) else open_store(db)
         self.config = config or Config()
         self.progress = progress
         self.pipeline = Pipeline(list(stages) if stages is not None else default_stages())
-        self._embedder = embedder
+        # An injected embedder (tests) serves sentences too unless one is given for them.
+        self.models = Models(self.config, embedder, sentence_embedder or embedder)
+        self.runner = Runner(self.store, self.pipeline, self.models, workers=workers, progress=progress)
 
     def __enter__(self) -> Storydesk:
         return self
@@ -82,18 +63,10 @@ class Storydesk:
         self.close()
 
     def close(self) -> None:
-        """Close the store."""
-        self.store.close()
-
-    def context(self, force: bool = False) -> Context:
-        """A pipeline context over this store."""
-        return Context(
-            store=self.store,
-            config=self.config,
-            progress=self.progress,
-            force=force,
-            _embedder=self._embedder,
-        )
+        """Stop the workers, and close the store if this object opened it."""
+        self.runner.close()
+        if self._owns_store:
+            self.store.close()
 
     def ingest(
         self, paths: Iterable[str | Path], encoding: str | None = None, max_bytes: int = MAX_FILE_BYTES
@@ -103,12 +76,16 @@ class Storydesk:
         return ingest(self.store, files, encoding=encoding, max_bytes=max_bytes, progress=self.progress)
 
     def build(self, stages: Iterable[str] | None = None, force: bool = False) -> dict[str, dict[str, Any]]:
-        """Run the pipeline (or only the named stages) over the store.
+        """Run the pipeline (or only the named stages) over the store: article map, corpus step, event map.
+
+        Args:
+            stages: Stage names to run (``storydesk stages`` lists them); default: all.
+            force: Recompute even what is up to date.
 
         Returns:
-            Per-stage statistics.
+            Per-phase statistics.
         """
-        return self.pipeline.run(self.context(force), only=stages)
+        return self.runner.build(only=stages, force=force)
 
     def story(self, event_ids: list[str] | None = None) -> dict[str, Any]:
         """The story JSON document (see docs/story-json.md)."""
@@ -224,99 +201,40 @@ class Storydesk:
         reading the rest of the store, so it stays fast on large databases.
 
         Raises:
-            KeyError: No such event.
+            NotFoundError: No such event.
         """
+        from storydesk.export import document
+
         ev = self.store.get_event(event_id)
-        storylines = []
+        storylines: list[Storyline] = []
         if ev.storyline:
             try:
                 storylines = [self.store.get_storyline(ev.storyline)]
-            except KeyError:
+            except NotFoundError:
                 storylines = []  # storylines are regrouped after events; a stale link is not an error
-        return self._document([ev], storylines)
+        return document(self.store, [ev], storylines)
 
     def storyline_document(self, storyline_id: str) -> dict[str, Any]:
         """The story JSON restricted to one storyline: its events and their articles.
 
         Raises:
-            KeyError: No such storyline.
+            NotFoundError: No such storyline.
         """
+        from storydesk.export import document
+
         sl = self.store.get_storyline(storyline_id)
-        events = []
-        for eid in sl.events:
-            try:
-                events.append(self.store.get_event(eid))
-            except KeyError:
-                continue  # an event merged away since the storylines were built
-        return self._document(events, [sl])
+        return document(self.store, self.store.events(list(sl.events)), [sl])
 
     def article_document(self, article_id: str) -> dict[str, Any]:
         """One article as in the story JSON's ``articles[]`` (with its ``event``).
 
         Raises:
-            KeyError: No such article.
+            NotFoundError: No such article.
         """
-        from storydesk.dedup import KIND as DEDUP_KIND
-        from storydesk.export import article_json
-        from storydesk.provenance import load_provenance
+        from storydesk.export import document
 
         a = self.store.get_article(article_id)
-        dup = self.store.get_record(DEDUP_KIND, article_id)
-        prov = load_provenance(self.store, [article_id]).get(article_id)
-        event = self.store.events_of([article_id]).get(article_id)
-        return article_json(self.store, a, dup[1]["duplicate_of"] if dup else None, prov, event)
-
-    def _document(self, events: Sequence[Event], storylines: Sequence[Storyline]) -> dict[str, Any]:
-        """A story JSON document over some events (their articles only)."""
-        from storydesk import __version__
-        from storydesk.dates import STORYLINE_TIMELINE_KIND
-        from storydesk.dedup import KIND as DEDUP_KIND
-        from storydesk.export import SCHEMA_VERSION, article_json, event_json
-        from storydesk.models import TimelineEntry, from_dict
-        from storydesk.provenance import load_provenance
-
-        ids = [a for ev in events for a in ev.articles]
-        event_of = {a: ev.id for ev in events for a in ev.articles}
-        dups = {k: d["duplicate_of"] for k, _v, d in self.store.records(DEDUP_KIND, ids)}
-        provs = load_provenance(self.store, ids)
-        arts = self.store.articles(ids)
-        keep = set(ids)
-        lines = []
-        for s in storylines:
-            rec = self.store.get_record(STORYLINE_TIMELINE_KIND, s.id)
-            # only entries citing these articles are kept: skip converting the others (a long
-            # storyline's timeline has thousands of entries, and one event cites a few of them)
-            raw = [e for e in rec[1] if any(c.get("article") in keep for c in e.get("citations") or [])] if rec else []
-            entries = [from_dict(TimelineEntry, e) for e in raw]
-            timeline = []
-            for t in entries:
-                cites = [c for c in t.citations if c.article in keep]
-                if cites:  # every citation must point into this document
-                    timeline.append(
-                        {
-                            "date": t.date.isoformat(),
-                            "end": t.end.isoformat() if t.end else None,
-                            "precision": t.precision,
-                            "background": t.background,
-                            "text": t.text,
-                            "citations": [{"article": c.article, "sentence": c.sentence} for c in cites],
-                        }
-                    )
-            lines.append({"id": s.id, "title": s.title, "events": list(s.events), "timeline": timeline})
-        return {
-            "storydesk": {
-                "version": __version__,
-                "schema": SCHEMA_VERSION,
-                "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "embedder": self.store.get_meta("embedder"),
-            },
-            "articles": [
-                article_json(self.store, a, dups.get(a.id), provs.get(a.id), event_of.get(a.id)) for a in arts
-            ],
-            "events": [event_json(self.store, ev) for ev in events],
-            "storylines": lines,
-            "rejections": [],
-        }
+        return dict(document(self.store, [], [], [a])["articles"][0])
 
     def _filtered_events(
         self,
@@ -377,16 +295,30 @@ class Storydesk:
         """Storyline id -> title, for listings (overridable like :meth:`event_rows`)."""
         return {s.id: s.title for s in self.store.storylines()}
 
+    def headlines(self, event_ids: Iterable[str]) -> dict[str, str]:
+        """Event id -> its summary headline (events not summarised yet are left out)."""
+        return {k: v[0] for k, v in self.store.get(A.SUMMARY, list(event_ids)).items() if v[0]}
+
+    def rejections(self, limit: int = 100, offset: int = 0) -> tuple[int, list[Rejection]]:
+        """Recorded rejections, newest first, one page at a time (paged in SQL).
+
+        Returns:
+            ``(total, page)``.
+        """
+        total = self.store.rejection_count()
+        start = max(0, total - offset - limit)
+        count = max(0, min(limit, total - offset))
+        page = self.store.rejections(limit=count, offset=start) if count else []
+        page.reverse()
+        return total, page
+
     def _add_teasers(self, rows: list[dict[str, Any]]) -> None:
         """Add ``headline`` and ``lead`` (first summary sentence) to event rows, in one read."""
-        from storydesk.summarize import KIND as SUMMARY_KIND
-
-        recs = {k: d for k, _v, d in self.store.records(SUMMARY_KIND, [r["id"] for r in rows])}
+        recs = self.store.get(A.SUMMARY, [r["id"] for r in rows])
         for r in rows:
-            d = recs.get(r["id"]) or {}
-            r["headline"] = d.get("headline") or r["title"]
-            summary = d.get("summary") or []
-            r["lead"] = summary[0]["text"] if summary else None
+            head, summary = recs.get(r["id"]) or ("", ())
+            r["headline"] = head or r["title"]
+            r["lead"] = summary[0].text if summary else None
 
 
 #: Most article hits a full-text query maps to events.

@@ -37,13 +37,13 @@ def _progress_factory(quiet: bool) -> Any:
     return progress
 
 
-def _open(db: str, quiet: bool, embedder: str | None = None) -> Any:
+def _open(db: str, quiet: bool, embedder: str | None = None, workers: int | None = None) -> Any:
     """Open the library API on a database."""
     from storydesk.api import Storydesk
     from storydesk.config import Config
 
     cfg = Config() if embedder is None else Config().with_overrides(embedder=embedder)
-    return Storydesk(db, config=cfg, progress=_progress_factory(quiet))
+    return Storydesk(db, config=cfg, progress=_progress_factory(quiet), workers=workers)
 
 
 def _echo_err(msg: str) -> None:
@@ -72,6 +72,13 @@ db_option = click.option(
     help="SQLite database file, or a postgresql:// URL ([postgres] extra).",
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter.")
+workers_option = click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for the analysis (default: every core). Results do not depend on it.",
+)
 embedder_option = click.option(
     "--embedder",
     type=click.Choice(["minilm", "minilm-static", "minilm-torch", "hashing"]),
@@ -104,8 +111,8 @@ def _build(sd: Any, quiet: bool, stages: Iterable[str] | None = None, force: boo
     """Run the pipeline and summarise what it did."""
     stats = sd.build(stages=stages, force=force)
     if not quiet:
-        events = len(sd.store.events())
-        storylines = len(sd.store.storylines())
+        events = sd.store.event_count()
+        storylines = sd.store.storyline_count()
         secs = sum(s.get("seconds", 0) for s in stats.values())
         _echo_err(f"built {events} event(s) in {storylines} storyline(s) in {secs:.1f}s")
 
@@ -117,6 +124,7 @@ def _build(sd: Any, quiet: bool, stages: Iterable[str] | None = None, force: boo
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the HTML report here.")
 @click.option("--encoding", default=None, help="Force the text encoding of inputs (default: UTF-8).")
 @embedder_option
+@workers_option
 @quiet_option
 def run(
     paths: tuple[str, ...],
@@ -125,6 +133,7 @@ def run(
     html_out: str | None,
     encoding: str | None,
     embedder: str | None,
+    workers: int | None,
     quiet: bool,
 ) -> None:
     """Ingest PATHS, build stories and export them, in one go.
@@ -133,7 +142,7 @@ def run(
     or RSS/Atom feeds. Re-running on the same inputs adds nothing and is fast.
     Exits with 3 if some inputs were rejected (the rest is stored and built).
     """
-    with _open(db, quiet, embedder) as sd:
+    with _open(db, quiet, embedder, workers) as sd:
         report = sd.ingest(paths, encoding=encoding)
         _report_ingest(report, quiet)
         _build(sd, quiet)
@@ -164,10 +173,13 @@ def ingest_cmd(paths: tuple[str, ...], db: str, encoding: str | None, quiet: boo
 @click.option("--stage", "stages", multiple=True, help="Run only this stage (repeatable). See `storydesk stages`.")
 @click.option("--force", is_flag=True, help="Recompute even what is up to date.")
 @embedder_option
+@workers_option
 @quiet_option
-def build(db: str, stages: tuple[str, ...], force: bool, embedder: str | None, quiet: bool) -> None:
+def build(
+    db: str, stages: tuple[str, ...], force: bool, embedder: str | None, workers: int | None, quiet: bool
+) -> None:
     """Run the analysis pipeline over the stored articles (incremental)."""
-    with _open(db, quiet, embedder) as sd:
+    with _open(db, quiet, embedder, workers) as sd:
         _build(sd, quiet, stages or None, force)
 
 
@@ -229,10 +241,10 @@ def show(db: str, what: str) -> None:
             return
         if what == "stages":
             runs = store.stage_runs()
-            for st in sd.pipeline.stages:
-                run_ = runs.get(st.name)
-                state = f"{run_['version']} at {run_['finished']} {run_['stats']}" if run_ else "never run"
-                click.echo(f"{st.name:<13} {state}")
+            for phase in ("article map", "corpus step", "event map", "storyline map"):
+                run_ = runs.get(phase)
+                state = f"last run {run_['finished']} {run_['stats']}" if run_ else "never run"
+                click.echo(f"{phase:<14} {state}")
             return
         doc = sd.story(None if what == "stories" else [what])
         if what != "stories" and not doc["events"]:
@@ -274,7 +286,9 @@ def stages() -> None:
     from storydesk.api import default_stages
 
     for st in default_stages():
-        click.echo(f"{st.name:<13} needs {', '.join(sorted(st.requires)):<45} adds {', '.join(sorted(st.assigns))}")
+        needs = ", ".join(a.name for a in st.requires)
+        adds = ", ".join(a.name for a in st.assigns)
+        click.echo(f"{st.scope:<9} {st.name:<18} {st.version:<20} needs {needs:<55} adds {adds}")
 
 
 class _LazyEvalGroup(click.Group):

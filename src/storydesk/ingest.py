@@ -570,7 +570,7 @@ def ingest(
             except RejectedInput as r:
                 _reject(store, report, r)
                 continue
-            if store.add_article(article, sentences, version=clean_mod.VERSION):
+            if store.add_article(article, sentences) != "unchanged":
                 report.added.append(article.id)
             else:
                 report.skipped.append(article.id)

@@ -150,6 +150,63 @@ class TimeExpression:
 
 
 @dataclass(frozen=True)
+class ArticleEntities:
+    """The named-entity evidence of one article (the article map's ``mentions`` artifact).
+
+    Attributes:
+        mentions: Every kept NER mention of the title (sentence -1) and body.
+        definitions: ``(long form, acronym)`` pairs the text defines ("Korean Central News Agency (KCNA)").
+        descriptions: ``(description, person name)`` pairs written next to a name
+            ("North Korean leader Kim Jong-un").
+    """
+
+    mentions: tuple[Mention, ...] = ()
+    definitions: tuple[tuple[str, str], ...] = ()
+    descriptions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleSignals:
+    """What event assignment reads of one article besides its vector.
+
+    Attributes:
+        names: Proper names of the title and body start (folded) with their counts.
+        words: Content words with their counts.
+        happened: The first past day or short range the lead dates the news to, if any.
+    """
+
+    names: dict[str, int] = field(default_factory=dict)
+    words: dict[str, int] = field(default_factory=dict)
+    happened: tuple[dt.date, dt.date] | None = None
+
+
+@dataclass(frozen=True)
+class DatedFact:
+    """A clause of one article and the date it states (stored form of a timeline fact).
+
+    Attributes:
+        first: First day of the dated span.
+        last: Last day.
+        precision: ``day``, ``range``, ``week``, ``month`` or ``year``.
+        text: The clause around the date expression (or its whole sentence).
+        core: The few words around the expression that say what happened then.
+        citations: The sentence stating it.
+        published: Publication date of the article.
+        role: ``report`` when it dates the reporting act, ``lead`` for an undated
+            opening sentence, else ``event``.
+    """
+
+    first: dt.date
+    last: dt.date
+    precision: str
+    text: str
+    citations: tuple[Citation, ...]
+    core: str = ""
+    published: tuple[dt.date, ...] = ()
+    role: str = "event"
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     """A dated fact: what happened on ``date`` (through ``end``), with citations."""
 
@@ -288,20 +345,6 @@ class Storyline:
     id: str
     events: tuple[str, ...]
     title: str = ""
-
-
-@dataclass(frozen=True)
-class EventAnalysis:
-    """Everything the analysis stages derive for one event."""
-
-    event_id: str
-    headline: str = ""
-    summary: tuple[SummarySentence, ...] = ()
-    timeline: tuple[TimelineEntry, ...] = ()
-    quotes: tuple[Quote, ...] = ()
-    claims: tuple[Claim, ...] = ()
-    conflicts: tuple[Conflict, ...] = ()
-    entities: tuple[Entity, ...] = field(default_factory=tuple)
 
 
 # --------------------------------------------------------------------------- codec

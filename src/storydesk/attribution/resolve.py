@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from storydesk import provenance as prov
-from storydesk.entities import EntityIndex
+from storydesk.article import provenance as prov
+from storydesk.article.entities import EntityIndex
 from storydesk.models import Article, Attribution, Mention, Sentence
 from storydesk.textutil import fold
 

@@ -40,24 +40,16 @@ from typing import Any
 import click
 import numpy as np
 
-from storydesk.cluster import (
-    FEATURES,
-    LEAD_SENTENCES,
-    VECTOR_KIND,
-    EmbedStage,
-    EventIndex,
-    EventsStage,
-    StorylinesStage,
-    _EventState,
-    signals,
-)
+from storydesk import artifacts as A
+from storydesk.article.analyze import EmbedStage, SignalsStage, SignatureStage, TimexStage
 from storydesk.config import Config
-from storydesk.dedup import DedupStage
+from storydesk.corpus.events import FEATURES, EventIndex, EventState, make_signals
 from storydesk.embed import get_embedder
 from storydesk.errors import EvalError
 from storydesk.eval import dataset_path
 from storydesk.ingest import RawItem, build_article
-from storydesk.pipeline import Context, Pipeline
+from storydesk.nlp import Models
+from storydesk.pipeline import CORPUS_STAGES, Pipeline, Runner
 from storydesk.store import open_store
 from storydesk.store.base import Store
 
@@ -224,7 +216,9 @@ def _texts(store: Store, ids: Sequence[str]) -> list[str]:
     return [f"{arts[i].title or ''}\n{arts[i].text}" for i in ids]
 
 
-def run_stream(items: Sequence[Item], config: Config, batch: int = 0) -> tuple[Store, dict[str, Item], float]:
+def run_stream(
+    items: Sequence[Item], config: Config, batch: int = 0, workers: int | None = None
+) -> tuple[Store, dict[str, Item], float]:
     """Ingest the items into a fresh in-memory store and build events as a stream.
 
     Args:
@@ -232,20 +226,28 @@ def run_stream(items: Sequence[Item], config: Config, batch: int = 0) -> tuple[S
         config: Settings (embedder, weights).
         batch: Build after every ``batch`` articles (0: one build; the events stage
             visits articles one by one in arrival order either way).
+        workers: Processes for the article map (default: every core; results do not depend on it).
 
     Returns:
         The store, article id -> item, and seconds spent building (ingest included).
     """
     store = open_store(":memory:")
-    pipe = Pipeline([DedupStage(), EmbedStage(), EventsStage(), StorylinesStage()])
-    ctx = Context(store=store, config=config)
+    runner = Runner(store, Pipeline(cluster_stages()), Models(config), workers=workers)
     t0 = time.perf_counter()
     by_id: dict[str, Item] = {}
     step = batch or len(items)
-    for i in range(0, len(items), step):
-        by_id.update(ingest_items(store, items[i : i + step]))
-        pipe.run(ctx)
+    try:
+        for i in range(0, len(items), step):
+            by_id.update(ingest_items(store, items[i : i + step]))
+            runner.build()
+    finally:
+        runner.close()
     return store, by_id, time.perf_counter() - t0
+
+
+def cluster_stages() -> list[Any]:
+    """The stages event clustering needs: signature, lead vector, signals (with timexes), the corpus step."""
+    return [TimexStage(), SignatureStage(), EmbedStage(), SignalsStage(), *CORPUS_STAGES]
 
 
 def evaluate(
@@ -302,7 +304,7 @@ def evaluate(
         test = {a: g for a, g in gold.items() if by_id[a].split == "test"}
         result["test_split"] = scores(pred, test)
     if baselines:
-        vecs = store.get_vectors(VECTOR_KIND, get_embedder(embedder).model_id, ids)
+        vecs = store.get(A.LEAD_VECTOR, ids)
         matrix = np.vstack([vecs[a] for a in ids])
         texts = _texts(store, ids)
         base: dict[str, Any] = {}
@@ -335,21 +337,21 @@ def pair_features(store: Store, by_id: dict[str, Item], config: Config) -> tuple
     Each article is scored against the candidates the engine would consider,
     labelled 1 for its gold event; then it joins its gold event (teacher forcing).
     """
-    model = store.get_meta("embedder") or ""
-    emb_dim = next(iter(store.get_vectors(VECTOR_KIND, model, [next(iter(by_id))]).values())).shape[0]
+    vectors = store.get(A.LEAD_VECTOR, list(by_id))
+    bags = store.get(A.SIGNALS, list(by_id))
+    emb_dim = len(next(iter(vectors.values())))
     index = EventIndex(emb_dim, config)
-    vectors = store.get_vectors(VECTOR_KIND, model)
     xs: list[list[float]] = []
     ys: list[int] = []
     for art in store.articles(list(by_id)):
-        sig = signals(art, store.sentences(art.id)[:LEAD_SENTENCES], vectors[art.id])
+        sig = make_signals(art.id, art.published, vectors[art.id], bags[art.id])
         gold = by_id[art.id].event
         names, words = index.bags(sig)
         for i, _cos in index.candidates(sig):
             xs.append(index.features(i, names, words, sig.vector))
             ys.append(int(index.ids[i] == gold))
         if gold not in index.pos:
-            index.add_event(_EventState(gold), np.zeros(emb_dim, dtype=np.float32))
+            index.add_event(EventState(gold), np.zeros(emb_dim, dtype=np.float32))
         index.join(gold, sig)
     return np.array(xs), np.array(ys)
 
@@ -405,7 +407,7 @@ def fit(embedder: str = "minilm", log: Any = print) -> dict[str, Any]:
             for d in (0.5, 0.6, 0.7, 0.8, 0.9)
         )
         out["tfidf_distance"][ds] = best
-        vecs = store.get_vectors(VECTOR_KIND, store.get_meta("embedder") or "", ids)
+        vecs = store.get(A.LEAD_VECTOR, ids)
         m = np.vstack([vecs[a] for a in ids])
         bestb = max(
             (bcubed(dict(zip(ids, map(str, hdbscan(m, ms, eps)), strict=True)), gold)["f1"], ms, eps)

@@ -21,7 +21,7 @@ were computed):
 * **Citation coverage**: the share of summary sentences with at least one citation.
 * **Citation support rate**: the share of citations whose cited sentence (read
   back from the store by its index) supports the summary sentence, by
-  :func:`storydesk.summarize.supports` (content words, names and numbers; see
+  :func:`storydesk.event.summarize.supports` (content words, names and numbers; see
   docs/summaries.md). **Sentence grounding**: the share of summary sentences whose
   content words all occur in their cited sentences.
 """
@@ -36,7 +36,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import click
 import numpy as np
@@ -117,44 +117,20 @@ def mean_rouge(scorer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, float
     return {m: round(100 * v / n, 2) for m, v in sums.items()}
 
 
-class GoldEventsStage:
-    """Events taken from the data set's gold grouping (the eval measures summaries, not clustering)."""
+def pipeline_stages() -> list[Any]:
+    """The product's article stages that summaries depend on, and dedup (gold events replace clustering)."""
+    from storydesk.article.analyze import AttributionsStage, EntitiesStage, ParseStage, SignatureStage
+    from storydesk.pipeline import DEDUP
 
-    name: ClassVar[str] = "gold-events"
-    version: ClassVar[str] = "gold-events-1"
-    requires: ClassVar[frozenset[str]] = frozenset({"articles"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"events"})
-
-    def __init__(self, groups: dict[str, list[str]]) -> None:
-        self.groups = groups
-
-    def run(self, ctx: Any) -> dict[str, Any]:
-        """Store one event per gold group of stored articles."""
-        from storydesk.models import Event
-
-        events = [Event(id=eid, articles=tuple(sorted(ids))) for eid, ids in self.groups.items() if ids]
-        ctx.store.put_events(events, self.version)
-        return {"events": len(events)}
+    return [ParseStage(), EntitiesStage(), AttributionsStage(), SignatureStage(), DEDUP]
 
 
-def pipeline_stages(groups: dict[str, list[str]]) -> list[Any]:
-    """The product's stages that summaries depend on, with gold events in place of clustering."""
-    from storydesk.compare import CompareStage
-    from storydesk.dedup import DedupStage
-    from storydesk.entities import EntitiesStage
-    from storydesk.provenance import ProvenanceStage
-    from storydesk.quotes import AttributionsStage
-    from storydesk.summarize import SummarizeStage
+def _gold_inputs(sd: Any, groups: dict[str, list[str]]) -> list[Any]:
+    """The event map's inputs of the gold events."""
+    from storydesk.models import Event
 
-    return [
-        DedupStage(),
-        EntitiesStage(),
-        GoldEventsStage(groups),
-        AttributionsStage(),
-        ProvenanceStage(),
-        CompareStage(),
-        SummarizeStage(),
-    ]
+    events = [Event(id=eid, articles=tuple(sorted(ids))) for eid, ids in groups.items() if ids]
+    return list(sd.runner.event_inputs(events))
 
 
 def build(
@@ -170,7 +146,7 @@ def build(
         by_event: NeuS articles by gold event.
         db: SQLite file (created; reused when it already holds the articles).
         embedder: Embedder name (default: the configured one).
-        only: Re-run only these stages (e.g. ``["compare", "summarize"]``).
+        only: Re-run only these article stages (e.g. ``["attributions"]``).
         force: Recompute the stages run.
 
     Returns:
@@ -178,9 +154,9 @@ def build(
     """
     from storydesk.api import Storydesk
     from storydesk.config import Config
+    from storydesk.event.analyze import CompareStage, SummarizeStage, analyze_event
     from storydesk.ingest import ingest as ingest_files
     from storydesk.store import open_store
-    from storydesk.summarize import load_summary
 
     cfg = Config() if embedder is None else Config().with_overrides(embedder=embedder)
     with tempfile.TemporaryDirectory(prefix="storydesk-neus-") as tmp:
@@ -196,11 +172,15 @@ def build(
             ingest_files(store, [src])
             by_source = {a.source: a.id for a in store.articles()}
             groups = {eid: [by_source[a["id"]] for a in arts if a["id"] in by_source] for eid, arts in by_event.items()}
-            sd = Storydesk(store, config=cfg, stages=pipeline_stages(groups))
+            sd = Storydesk(store, config=cfg, stages=pipeline_stages())
             stats = sd.build(stages=only, force=force)
             out: dict[str, Any] = {}
+            summaries = {}
+            for inp in _gold_inputs(sd, groups):
+                res = analyze_event(inp, sd.models, [CompareStage(), SummarizeStage()])
+                summaries[inp.event.id] = res["summary"]
             for eid in by_event:
-                headline, summary = load_summary(sd.store, eid)
+                headline, summary = summaries.get(eid, ("", ()))
                 sents = {}
                 for aid in groups[eid]:
                     for sent in store.sentences(aid):
@@ -229,10 +209,10 @@ def fit(
     db: str | None = None,
     c: float = 1.0,
 ) -> dict[str, Any]:
-    """Fit the summarizer's word model (:data:`storydesk.summarize.WORD_WEIGHTS`) on a NeuS split.
+    """Fit the summarizer's word model (:data:`storydesk.event.summarize.WORD_WEIGHTS`) on a NeuS split.
 
     Each (word, k) of an event's articles is one example: its features from
-    :func:`storydesk.summarize.word_features` (computed on the pipeline's own
+    :func:`storydesk.event.summarize.word_features` (computed on the pipeline's own
     cleaned sentences and vectors) and whether the reference uses the word at least
     k times. Logistic regression (scikit-learn, L2, ``C=c``).
 
@@ -245,17 +225,16 @@ def fit(
         c: Inverse regularisation strength.
 
     Returns:
-        ``weights`` (in :data:`storydesk.summarize.WORD_FEATURES` order), ``bias``,
+        ``weights`` (in :data:`storydesk.event.summarize.WORD_FEATURES` order), ``bias``,
         the number of examples and the training log loss.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 
+    from storydesk.api import Storydesk
     from storydesk.config import Config
-    from storydesk.dedup import duplicates
-    from storydesk.embed import get_embedder
-    from storydesk.store import open_store
-    from storydesk.summarize import WORD_FEATURES, event_input, tokens, word_features, word_rows
+    from storydesk.event.analyze import event_text
+    from storydesk.event.summarize import WORD_FEATURES, tokens, word_features, word_rows
 
     if split == "test":
         raise EvalError("the word model is never fitted on the test split")
@@ -269,22 +248,21 @@ def fit(
     with tempfile.TemporaryDirectory(prefix="storydesk-neus-fit-") as tmp:
         path = Path(db) if db else Path(tmp) / "neus.db"
         build(selected, path, embedder=embedder)
-        store = open_store(path)
+        cfg = Config() if embedder is None else Config().with_overrides(embedder=embedder)
+        sd = Storydesk(path, config=cfg, stages=pipeline_stages())
         try:
-            emb = get_embedder(embedder or Config().embedder)
-            dups = duplicates(store)
-            for ev in store.events():
-                if ev.id not in selected:
-                    continue
-                feats = word_features(event_input(store, emb, ev.articles, dups))
+            by_source = {a.source: a.id for a in sd.store.articles()}
+            groups = {e: [by_source[a["id"]] for a in arts if a["id"] in by_source] for e, arts in selected.items()}
+            for inp in _gold_inputs(sd, groups):
+                feats = word_features(event_text(inp, sd.models))
                 if not feats:
                     continue
                 ws, x = word_rows(feats)
-                ref = Counter(tokens(reference_text(refs[ev.id])))
+                ref = Counter(tokens(reference_text(refs[inp.event.id])))
                 xs.append(x)
                 ys.extend(float(ref[w] >= k) for w in ws for k in (1, 2, 3))
         finally:
-            store.close()
+            sd.close()
     x_all, y_all = np.vstack(xs), np.array(ys)
     model = LogisticRegression(C=c, max_iter=5000).fit(x_all, y_all)
     return {
@@ -313,7 +291,7 @@ def hypothesis(event: dict[str, Any]) -> str:
 
 def citation_figures(events: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Citation coverage, support rate and grounding over all summaries."""
-    from storydesk.summarize import grounded, supports
+    from storydesk.event.summarize import grounded, supports
 
     n_sent = n_cited = n_cit = n_sup = n_grounded = 0
     too_short = in_range = 0

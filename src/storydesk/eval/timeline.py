@@ -26,7 +26,7 @@ token stream. Two differences remain, so figures are close to, not identical
 with, tilse's: scikit-learn's English stop list stands in for ROUGE's SMART list,
 and ROUGE's WordNet exception list (irregular forms) is not applied.
 
-The system is :func:`storydesk.dates.summarize_timeline` over the articles' dated
+The system is :func:`storydesk.event.timeline.summarize_timeline` over the articles' dated
 facts and undated leads (:func:`predict`).
 """
 
@@ -214,7 +214,7 @@ class Prepared:
 
 def prepare(article: dict[str, Any]) -> Prepared | None:
     """Tag one article (``id``, ``text``, ``published``) and turn it into facts; None when it is empty."""
-    from storydesk.dates import dated_facts, lead_facts, tag_article
+    from storydesk.article.timexes import dated_facts, lead_facts, tag_article
     from storydesk.models import Article, Sentence
     from storydesk.textutil import split_sentences
 
@@ -244,7 +244,7 @@ def predict_prepared(
     end: dt.date | None = None,
 ) -> Timeline:
     """storydesk's timeline of some prepared articles (see :func:`predict`)."""
-    from storydesk.dates import summarize_timeline
+    from storydesk.event.timeline import summarize_timeline
 
     facts = [f for a in articles for f in a.facts]
     leads = [f for a in articles for f in a.leads]
@@ -263,8 +263,8 @@ def predict(
     """storydesk's timeline of some articles, of a given length.
 
     Each article is tagged against its publication date and turned into dated
-    facts and undated leads (:func:`storydesk.dates.dated_facts`,
-    :func:`storydesk.dates.lead_facts`); :func:`storydesk.dates.summarize_timeline`
+    facts and undated leads (:func:`storydesk.article.timexes.dated_facts`,
+    :func:`storydesk.article.timexes.lead_facts`); :func:`storydesk.event.timeline.summarize_timeline`
     picks the days and what to say about each, with TF-IDF weights learnt from
     all the articles' sentences.
 

@@ -100,6 +100,8 @@ class Store(abc.ABC):
 
     url: str
     readonly: bool
+    #: Names of the article-scope artifacts an edit of an article deletes (set by the pipeline).
+    article_artifacts: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ lifecycle
     @abc.abstractmethod

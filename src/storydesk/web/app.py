@@ -10,12 +10,10 @@ poll it to update themselves, and it keys the cache of rendered pages.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
 import re
-import sqlite3
 import tempfile
 import threading
 import uuid
@@ -40,9 +38,9 @@ from storydesk import __version__
 from storydesk.api import MAX_PAGE, ORDERS, Storydesk
 from storydesk.config import Config
 from storydesk.embed import Embedder, HashingEmbedder
-from storydesk.errors import ConfigError, InputError, StorydeskError
+from storydesk.errors import ConfigError, InputError, NotFoundError, StorydeskError
 from storydesk.ingest import MAX_FILE_BYTES
-from storydesk.store import SQLiteStore, open_store
+from storydesk.store import open_store
 from storydesk.web import views
 from storydesk.web.jobs import JobRunner
 
@@ -189,18 +187,10 @@ class ChangeWatcher:
         self._last: object = None
         self._gen = 0
         self._store = open_store(db)
-        self._sqlite: sqlite3.Connection | None = None
-        if isinstance(self._store, SQLiteStore):
-            self._sqlite = sqlite3.connect(self._store.path, check_same_thread=False)
-            self._store.close()
 
     def _state(self) -> object:
-        """Something that differs after every commit."""
-        if self._sqlite is not None:
-            return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
-        s = self._store
-        runs = json.dumps(s.stage_runs(), sort_keys=True, default=str)
-        return (s.article_count(), len(s.rejections()), hashlib.sha1(runs.encode()).hexdigest())
+        """Something that differs after every commit (by this process or another)."""
+        return self._store.change_token()
 
     def token(self) -> str:
         """The current change token."""
@@ -214,10 +204,7 @@ class ChangeWatcher:
     def close(self) -> None:
         """Close the watcher's connection."""
         with self._lock:
-            if self._sqlite is not None:
-                self._sqlite.close()
-            else:
-                self._store.close()
+            self._store.close()
 
 
 class PageCache:
@@ -635,7 +622,7 @@ def _api_routes(app: FastAPI, state: State) -> None:
     def get_story(story_id: str) -> dict[str, Any]:
         try:
             return state.desk().storyline_document(story_id)
-        except KeyError:
+        except NotFoundError:
             raise not_found("story", story_id) from None
 
     @app.get(f"{API}/events", tags=["read"], summary="List or search events")
@@ -662,7 +649,7 @@ def _api_routes(app: FastAPI, state: State) -> None:
 
         try:
             body = state.cache.get_or_make(f"api:event:{event_id}", state.watcher.token(), make)
-        except KeyError:
+        except NotFoundError:
             raise not_found("event", event_id) from None
         return Response(body, media_type="application/json")
 
@@ -672,16 +659,14 @@ def _api_routes(app: FastAPI, state: State) -> None:
     def get_article(article_id: str) -> dict[str, Any]:
         try:
             return state.desk().article_document(article_id)
-        except KeyError:
+        except NotFoundError:
             raise not_found("article", article_id) from None
 
     @app.get(f"{API}/rejections", tags=["read"], summary="Inputs that were refused, with reasons")
     def rejections(limit: LIMIT = 100, offset: OFFSET = 0) -> dict[str, Any]:
-        rows = state.desk().store.rejections()
-        rows.reverse()
-        page = rows[offset : offset + limit]
+        total, page = state.desk().rejections(limit, offset)
         return {
-            "total": len(rows),
+            "total": total,
             "limit": limit,
             "offset": offset,
             "items": [{"source": r.source, "code": r.code, "reason": r.reason, "at": r.at} for r in page],
@@ -792,7 +777,7 @@ def _api_routes(app: FastAPI, state: State) -> None:
     def get_job(job_id: str) -> dict[str, Any]:
         try:
             return state.jobs.get(job_id).as_dict()
-        except KeyError:
+        except NotFoundError:
             raise not_found("job", job_id) from None
 
     original_openapi = app.openapi
@@ -894,7 +879,7 @@ def _page_routes(app: FastAPI, state: State) -> None:
 
         try:
             return HTMLResponse(state.cache.get_or_make(f"event:{event_id}", token, make))
-        except KeyError:
+        except NotFoundError:
             raise HTTPException(
                 404,
                 f"no event with id {event_id!r}: it may have been merged into another event since this link was made",
@@ -910,7 +895,7 @@ def _page_routes(app: FastAPI, state: State) -> None:
 
         try:
             return HTMLResponse(state.cache.get_or_make(f"story:{story_id}", token, make))
-        except KeyError:
+        except NotFoundError:
             raise HTTPException(
                 404,
                 f"no story with id {story_id!r}: stories are regrouped as events arrive, so an old link can go stale",
@@ -922,7 +907,7 @@ def _page_routes(app: FastAPI, state: State) -> None:
         desk = state.desk()
         try:
             a = desk.article_document(article_id)
-        except KeyError:
+        except NotFoundError:
             raise HTTPException(404, f"no article with id {article_id!r}") from None
         doc = {"articles": [a], "events": [], "storylines": []}
         label = views.source_labels([a])[a["id"]]
@@ -956,14 +941,12 @@ def _storyline_events(
         ``{"total", "rows": [{id, headline, start}], "before", "after"}``: ``before`` and
         ``after`` count the events left out on each side.
     """
-    from storydesk.summarize import KIND as SUMMARY_KIND
-
     rows = desk.event_rows_for(dict.fromkeys(event_ids))  # ids merged away since are dropped here
     rows.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"], r["id"]))
     at = next((n for n, r in enumerate(rows) if r["id"] == current), 0)
     lo, hi = max(0, at - around), min(len(rows), at + around + 1)
     shown = rows[lo:hi]
-    heads = {k: d.get("headline") for k, _v, d in desk.store.records(SUMMARY_KIND, [r["id"] for r in shown])}
+    heads = desk.headlines([r["id"] for r in shown])
     return {
         "total": len(rows),
         "rows": [

@@ -34,135 +34,30 @@ proper-name bags at least ``Config.storyline_names`` (average link), and they
 lie within ``Config.storyline_window_days`` of each other. Links only ever
 merge storylines, so a stream never reshuffles them.
 
-Both stages keep their running state in the store (event vector sums and
-term bags), and the events stage also keeps it in memory between builds of
-the same store, so one more article costs a few milliseconds, not a reload.
+The running state (event vector sums and term bags) lives in memory between
+builds and in the store (the ``event_state`` and ``event_sum`` artifacts), so
+one more article costs a few milliseconds, not a reload. Storylines are linked
+by :mod:`storydesk.corpus.storylines`.
 """
-
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import math
-import re
-import uuid
-import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from storydesk import dedup
 from storydesk.config import Config
 from storydesk.errors import ConfigError
-from storydesk.models import Article, Event, Sentence, Storyline
-from storydesk.pipeline import Context
-from storydesk.textutil import fold
+from storydesk.models import ArticleSignals
 
-VERSION = "cluster-3"
-STORYLINE_VERSION = "storylines-3"
-VECTOR_KIND = "article"
-#: Running vector sum of each event (one row per event, same model as the articles).
-EVENT_VECTOR_KIND = "event"
-#: Per-event running state: size, publication span, term bags, happening dates.
-STATE_KIND = "event_state"
-#: Sizes of the events when storylines were last linked (events that grew are linked again).
-SEEN_KIND = "storyline_seen"
-#: Store meta key that changes whenever the events stage writes (invalidates in-memory indexes).
-TOKEN_KEY = "events_token"
-#: Sentences after the title that make the "lead" (embedding, happening date).
-LEAD_SENTENCES = 2
-#: Characters of body text whose names and words an article contributes.
-BAG_CHARS = 6000
+VERSION = "cluster-4"
 #: Terms kept per event bag (the heaviest), so that state stays small for big events.
 BAG_LIMIT = 400
-
-_NAME_RE = re.compile(
-    r"\b[A-Z][\w'’\-]*(?:\.[A-Z]\.?)*(?:\s+(?:(?:of|de|del|la|le|al|bin|van|von|der|da)\s+)?[A-Z][\w'’\-]*(?:\.[A-Z]\.?)*)*"
-)
-#: What precedes a sentence-initial word: end punctuation (maybe a closing quote) or a line break.
-_SENT_START = re.compile(r"(?:[.!?][\"'”’)]?\s+|\n\s*)$")
-_LOWER_RE = re.compile(r"\b[a-z][\w'’\-]*")
-_WORD_RE = re.compile(r"[a-z][a-z0-9'\-]+")
-_STOP = frozenset(
-    """
-    a about above after again against ago all also am an and any are around as at be because been before being
-    below between both but by can could did do does doing down during each even ever every few for from further
-    had has have having he her here hers herself him himself his how however i if in into is it its itself just
-    last least less like made make many may me might more most much must my near new next no nor not now of off
-    on once one only or other our ours out over own said same says say see she should since so some still such
-    than that the their theirs them then there these they this those three through to too two under until up
-    upon us very was we week were what when where whether which while who whom whose why will with within
-    without would year years yesterday today tomorrow you your monday tuesday wednesday thursday friday
-    saturday sunday january february march april may june july august september october november december mr
-    mrs ms dr according told tell reported report reports reuters ap afp news percent per cent first second
-    third another
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
-
-
-# --------------------------------------------------------------------------- article signals
-
-
-def lead_text(article: Article, sentences: Sequence[str], n: int = LEAD_SENTENCES) -> str:
-    """Title plus the first ``n`` sentences: what the event embedding sees."""
-    lead = " ".join(sentences[:n])
-    return f"{article.title}. {lead}" if article.title else lead
-
-
-def name_keys(text: str) -> Counter[str]:
-    """Proper names in ``text``: capitalised phrases, folded ("Port Sabrel" -> "port sabrel").
-
-    Sentence-initial ordinary words are dropped by checking whether the same word
-    also occurs in lower case in the text, so no tagger is needed.
-    """
-    lower = {w.lower() for w in _LOWER_RE.findall(text)}
-    matches = list(_NAME_RE.finditer(text))
-    initial = [m.start() == 0 or bool(_SENT_START.search(text, max(0, m.start() - 6), m.start())) for m in matches]
-    # capitalised words seen inside a sentence are names even where they open one
-    inner = {t for m, ini in zip(matches, initial, strict=True) for t in m.group(0).split()[ini:]}
-    out: Counter[str] = Counter()
-    for m, ini in zip(matches, initial, strict=True):
-        toks = m.group(0).split()
-        if ini and toks[0] not in inner:
-            toks = toks[1:]
-        while toks and (toks[0].lower() in lower or toks[0].lower() in _STOP):
-            toks = toks[1:]
-        if not toks:
-            continue
-        key = re.sub(r"'s\b|'(?=\s|$)", "", fold(" ".join(toks)))
-        key = " ".join(key.replace("-", " ").replace(".", "").split())
-        if len(key) > 1:
-            out[key] += 1
-    return out
-
-
-def word_keys(text: str) -> Counter[str]:
-    """Content words of ``text`` (folded, stop words and short tokens dropped)."""
-    return Counter(w for w in _WORD_RE.findall(fold(text)) if len(w) > 2 and w not in _STOP)
-
-
-def happened(article: Article, lead: Sequence[Sentence]) -> tuple[dt.date, dt.date] | None:
-    """When the lead says the news happened: the first past day or short range it names.
-
-    Expressions that date the reporting act ("said on Monday"), future ones and
-    ones more than two weeks before publication (background) are skipped. None
-    when the article is undated or its lead names no such day.
-    """
-    if article.published is None:
-        return None
-    from storydesk.dates import precision, tag_article
-
-    for t in tag_article(article, lead):
-        if t.role == "report" or t.start is None or t.end is None or precision(t) not in ("day", "range"):
-            continue
-        if t.start > article.published or (article.published - t.start).days > 14:
-            continue
-        return t.start, min(t.end, article.published)
-    return None
-
 
 @dataclass
 class Signals:
@@ -176,17 +71,17 @@ class Signals:
     happened: tuple[dt.date, dt.date] | None = None
 
 
-def signals(article: Article, sentences: Sequence[Sentence], vector: np.ndarray) -> Signals:
-    """Build an article's :class:`Signals` from its stored text and vector."""
-    body = article.text[:BAG_CHARS]
-    text = f"{article.title}.\n{body}" if article.title else body
+def make_signals(
+    article_id: str, published: dt.date | None, vector: np.ndarray, sig: ArticleSignals
+) -> Signals:
+    """The working :class:`Signals` of an article from its stored vector and :class:`ArticleSignals`."""
     return Signals(
-        id=article.id,
+        id=article_id,
         vector=np.asarray(vector, dtype=np.float32),
-        names=name_keys(text),
-        words=word_keys(text),
-        published=article.published,
-        happened=happened(article, sentences[:LEAD_SENTENCES]),
+        names=Counter(sig.names),
+        words=Counter(sig.words),
+        published=published,
+        happened=sig.happened if published else None,
     )
 
 
@@ -199,7 +94,7 @@ def _log_tf(bag: Counter[str]) -> dict[str, float]:
 
 
 @dataclass
-class _EventState:
+class EventState:
     """Running state of one event."""
 
     id: str
@@ -222,7 +117,7 @@ class _EventState:
         }
 
     @classmethod
-    def from_dict(cls, eid: str, d: dict[str, Any]) -> _EventState:
+    def from_dict(cls, eid: str, d: dict[str, Any]) -> EventState:
         """Inverse of :meth:`as_dict`."""
         return cls(
             id=eid,
@@ -313,7 +208,7 @@ class EventIndex:
         self.config = config or Config()
         self.ids: list[str] = []
         self.pos: dict[str, int] = {}
-        self.states: list[_EventState] = []
+        self.states: list[EventState] = []
         self.members: list[list[str]] = []
         self._sums = np.zeros((64, dim), dtype=np.float32)
         self._cents = np.zeros((64, dim), dtype=np.float32)
@@ -326,6 +221,8 @@ class EventIndex:
         #: event rows by the ordinal of their first publication day, and the undated ones
         self._by_day: dict[int, set[int]] = {}
         self._undated: set[int] = set()
+        #: the longest publication span of any event, in days (bounds the storyline window search)
+        self.longest = 0
         #: False for the rows of events merged into another
         self._alive = np.zeros(64, dtype=bool)
         self.live = 0
@@ -350,7 +247,7 @@ class EventIndex:
             new[: old.shape[0]] = old
             setattr(self, name, new)
 
-    def add_event(self, state: _EventState, vsum: np.ndarray, members: Iterable[str] = ()) -> int:
+    def add_event(self, state: EventState, vsum: np.ndarray, members: Iterable[str] = ()) -> int:
         """Register an event (a new one, or one loaded from the store); returns its row."""
         if len(self.ids) == self._sums.shape[0]:
             self._grow()
@@ -363,6 +260,8 @@ class EventIndex:
         self.live += 1
         self._set_vector(i, vsum)
         self._first[i] = state.first.toordinal() if state.first else 0
+        if state.first and state.last:
+            self.longest = max(self.longest, (state.last - state.first).days)
         self._bucket(i).add(i)
         self._bags.append(((np.zeros(0, np.int64), np.zeros(0)), (np.zeros(0, np.int64), np.zeros(0))))
         self._admit_terms(i)
@@ -389,7 +288,7 @@ class EventIndex:
         """The unit centroid of an event."""
         return self._cents[self.pos[event]].copy()
 
-    def state(self, event: str) -> _EventState:
+    def state(self, event: str) -> EventState:
         """The running state of an event."""
         return self.states[self.pos[event]]
 
@@ -425,13 +324,13 @@ class EventIndex:
         cos_a = float(self._sums[i] @ vector) / n
         return [cos_a, name_a, word_a, math.log(n)]
 
-    def time_penalty(self, sig: Signals, st: _EventState) -> float:
+    def time_penalty(self, sig: Signals, st: EventState) -> float:
         """Logit cost of the time evidence (0 when either side is undated)."""
         span = (sig.published, sig.published) if sig.published else None
         return self._time_penalty(span, [sig.happened] if sig.happened else [], st)
 
     def _time_penalty(
-        self, span: tuple[dt.date, dt.date] | None, happened: Sequence[tuple[dt.date, dt.date]], st: _EventState
+        self, span: tuple[dt.date, dt.date] | None, happened: Sequence[tuple[dt.date, dt.date]], st: EventState
     ) -> float:
         """Logit cost of a publication span and happening dates against an event state."""
         cfg = self.config
@@ -470,6 +369,24 @@ class EventIndex:
         k = min(k, m)
         top = np.argpartition(-cos, k - 1)[:k] if k < m else np.arange(m)
         return [(int(rows[i]), float(cos[i])) for i in top]
+
+    def rows_overlapping(self, first: dt.date | None, last: dt.date | None, window: int) -> np.ndarray:
+        """Live rows of events whose publication span comes within ``window`` days of ``first..last``.
+
+        Undated events are always included; an undated span gets every live row.
+        """
+        if first is None or last is None:
+            return np.flatnonzero(self._alive[: len(self.ids)])
+        lo = first.toordinal() - window - self.longest
+        hi = last.toordinal() + window
+        rows = list(self._undated)
+        for d in range(lo, hi + 1):
+            rows.extend(self._by_day.get(d, ()))
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def centroids(self, rows: np.ndarray) -> np.ndarray:
+        """Unit centroids of some event rows."""
+        return self._cents[rows]
 
     def rows_near(self, day: dt.date | None, window: int | None = None) -> np.ndarray | None:
         """Rows of the events whose first article lies within ``window`` days of ``day``, plus undated ones.
@@ -532,7 +449,7 @@ class EventIndex:
                 target = best
         if target is None:
             eid = event_id(sig.id)
-            self.add_event(_EventState(eid), np.zeros(self.dim, dtype=np.float32))
+            self.add_event(EventState(eid), np.zeros(self.dim, dtype=np.float32))
             self.join(eid, sig)
             return eid, True
         self.join(target, sig)
@@ -552,6 +469,7 @@ class EventIndex:
         if sig.published:
             self._bucket(i).discard(i)
             st.first = min(st.first or sig.published, sig.published)
+            self.longest = max(self.longest, (max(st.last or sig.published, sig.published) - st.first).days)
             st.last = max(st.last or sig.published, sig.published)
             self._first[i] = st.first.toordinal()
             self._bucket(i).add(i)
@@ -640,6 +558,7 @@ class EventIndex:
         self._bucket(gone).discard(gone)
         if b.first and b.last:
             a.first = min(a.first or b.first, b.first)
+            self.longest = max(self.longest, (max(a.last or b.last, b.last) - a.first).days)
             a.last = max(a.last or b.last, b.last)
             self._first[keep] = a.first.toordinal()
         self._bucket(keep).add(keep)
@@ -666,280 +585,3 @@ FEATURES = (
 )
 
 
-# --------------------------------------------------------------------------- stages
-
-
-class EmbedStage:
-    """Title+lead embedding of every article."""
-
-    name: ClassVar[str] = "embed"
-    version: ClassVar[str] = "embed-1"
-    requires: ClassVar[frozenset[str]] = frozenset({"articles", "sentences"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"article_vectors"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Embed articles that have no vector for the configured model yet."""
-        store, emb = ctx.store, ctx.embedder
-        have = set() if ctx.force else store.vector_keys(VECTOR_KIND, emb.model_id)
-        todo_ids = [a for a in store.article_ids() if a not in have]
-        batch = 256
-        for i in ctx.progress(range(0, len(todo_ids), batch), total=(len(todo_ids) + batch - 1) // batch, desc="embed"):
-            chunk = store.articles(todo_ids[i : i + batch])
-            texts = [lead_text(a, [s.text for s in store.sentences(a.id)[:LEAD_SENTENCES]]) for a in chunk]
-            vecs = emb.encode(texts)
-            store.put_vectors(VECTOR_KIND, emb.model_id, {a.id: v for a, v in zip(chunk, vecs, strict=True)})
-        store.set_meta("embedder", emb.model_id)
-        return {"processed": len(todo_ids), "model": emb.model_id}
-
-
-#: In-memory indexes between builds of the same store: store -> (token, model, index).
-_INDEXES: weakref.WeakKeyDictionary[Any, tuple[str, str, EventIndex]] = weakref.WeakKeyDictionary()
-
-
-def load_index(store: Any, model: str, dim: int, config: Config) -> EventIndex:
-    """The event index of a store: from memory when nothing changed it since, else from its stored state.
-
-    Stored events without a current state (made by another version of the stage
-    or with another embedder) are deleted, so their articles are assigned afresh.
-    """
-    token = store.get_meta(TOKEN_KEY) or ""
-    cached = _INDEXES.get(store)
-    if cached and token and cached[0] == token and cached[1] == model:
-        cached[2].config = config
-        return cached[2]
-    index = EventIndex(dim, config)
-    events = store.events()
-    states = {k: d for k, v, d in store.records(STATE_KIND) if v == VERSION}
-    sums = store.get_vectors(EVENT_VECTOR_KIND, model)
-    stale = []
-    for ev in events:
-        if ev.id not in states or ev.id not in sums:
-            stale.append(ev.id)
-            continue
-        index.add_event(_EventState.from_dict(ev.id, states[ev.id]), sums[ev.id], ev.articles)
-    if stale:
-        store.delete_events(stale)
-        store.delete_records(STATE_KIND, stale)
-    return index
-
-
-class EventsStage:
-    """Incremental single-pass event assignment."""
-
-    name: ClassVar[str] = "events"
-    version: ClassVar[str] = VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"article_vectors", "duplicates"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"events"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Assign unassigned articles to events (all of them with ``force``)."""
-        store, cfg = ctx.store, ctx.config
-        model, dim = ctx.embedder.model_id, ctx.embedder.dim
-        if ctx.force:
-            store.delete_events([e.id for e in store.events()])
-            store.delete_records(STATE_KIND)
-            store.set_meta(TOKEN_KEY, "")
-        index = load_index(store, model, dim, cfg)
-        todo_ids = [a for a in store.article_ids() if a not in index.assigned]
-        if not todo_ids:
-            return {"assigned": 0, "events": len(index), "changed": 0}
-        vectors = store.get_vectors(VECTOR_KIND, model, todo_ids)
-        dups = {k: d["duplicate_of"] for k, _v, d in store.records(dedup.KIND, todo_ids)}
-        changed: set[str] = set()
-        opened = assigned = 0
-        merged_before = set(index.merged)
-        for art in ctx.progress(store.articles(todo_ids), total=len(todo_ids), desc="events"):
-            v = vectors.get(art.id)
-            if v is None:
-                continue
-            sig = signals(art, store.sentences(art.id)[:LEAD_SENTENCES] if art.published else [], v)
-            eid, new = index.assign(sig, dups.get(art.id))
-            opened += new
-            assigned += 1
-            changed.add(eid)
-        gone = set(index.merged) - merged_before
-        changed = {index.merged.get(e, e) for e in changed}
-        self._save(ctx, index, changed, gone)
-        return {
-            "assigned": assigned,
-            "events": len(index),
-            "opened": opened,
-            "merged": len(gone),
-            "changed": len(changed),
-        }
-
-    @staticmethod
-    def _save(ctx: Context, index: EventIndex, changed: set[str], gone: set[str]) -> None:
-        """Write the changed events, their states and vector sums, drop merged ones; refresh the token."""
-        store, model = ctx.store, ctx.embedder.model_id
-        events = []
-        for eid in sorted(changed):
-            try:
-                prev: Event | None = store.get_event(eid)
-            except KeyError:
-                prev = None
-            members = tuple(index.members[index.pos[eid]])
-            events.append(
-                Event(
-                    id=eid,
-                    articles=members,
-                    title=_title(store, model, members, index.centroid(eid)),
-                    storyline=prev.storyline if prev else None,
-                    start=prev.start if prev else None,
-                    end=prev.end if prev else None,
-                )
-            )
-        with store.transaction():
-            if gone:
-                store.delete_events(sorted(gone))
-                store.delete_records(STATE_KIND, sorted(gone))
-            store.put_events(events, VERSION)
-            for eid in changed:
-                store.put_record(STATE_KIND, eid, VERSION, index.state(eid).as_dict())
-            store.put_vectors(EVENT_VECTOR_KIND, model, {eid: index.vector_sum(eid) for eid in changed})
-            token = uuid.uuid4().hex
-            store.set_meta(TOKEN_KEY, token)
-        _INDEXES[store] = (token, model, index)
-
-
-def _title(store: Any, model: str, members: Sequence[str], centroid: np.ndarray) -> str:
-    """Event title: the headline of the member closest to the centroid (the first 50 members are enough)."""
-    ids = list(members[:50])
-    vecs = store.get_vectors(VECTOR_KIND, model, ids)
-    ranked = sorted((a for a in ids if a in vecs), key=lambda a: -float(np.dot(vecs[a], centroid)))
-    arts = {a.id: a for a in store.articles(ranked)}
-    for aid in ranked:
-        if arts[aid].title:
-            return arts[aid].title or ""
-    first = arts[ranked[0]].text.split("\n\n")[0] if ranked else ""
-    return first[:120].rsplit(" ", 1)[0] + ("…" if len(first) > 120 else "")
-
-
-# --------------------------------------------------------------------------- storylines
-
-
-def _ordinal(day: dt.date | None) -> int:
-    """A date as its ordinal, 0 for none."""
-    return day.toordinal() if day else 0
-
-
-def _span(st: _EventState) -> tuple[dt.date, dt.date] | None:
-    """Publication span of an event state."""
-    return (st.first, st.last) if st.first and st.last else None
-
-
-def storyline_linked(a: _EventState, b: _EventState, cosine: float, names: float, config: Config) -> bool:
-    """Whether two events belong to one storyline: similar, about the same named things, close in time.
-
-    Args:
-        a: One event's state.
-        b: The other's.
-        cosine: Cosine of their embedding centroids.
-        names: Average-link cosine of their tf-idf proper-name bags: sharing one
-            common name (a country, a wire service) is not enough, sharing the
-            people and places of a story is.
-        config: ``storyline_threshold``, ``storyline_names``, ``storyline_window_days``.
-    """
-    if cosine < config.storyline_threshold or names < config.storyline_names:
-        return False
-    sa, sb = _span(a), _span(b)
-    if sa and sb:
-        window = dt.timedelta(days=config.storyline_window_days)
-        if sb[0] - sa[1] > window or sa[0] - sb[1] > window:
-            return False
-    return True
-
-
-class StorylinesStage:
-    """Links events into storylines (looser than event membership)."""
-
-    name: ClassVar[str] = "storylines"
-    version: ClassVar[str] = STORYLINE_VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"events", "article_vectors"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"storylines"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Link new or changed events to the events they continue, merging storylines."""
-        store, cfg = ctx.store, ctx.config
-        index = load_index(store, ctx.embedder.model_id, ctx.embedder.dim, cfg)
-        events = [e for e in store.events() if e.id in index.pos]
-        runs = store.stage_runs()
-        fresh = ctx.force or runs.get(self.name, {}).get("version") != STORYLINE_VERSION
-        current = {sl.id: sl for sl in store.storylines()}
-        of: dict[str, str] = {}
-        if not fresh:
-            for sl in current.values():
-                for eid in sl.events:
-                    of[eid] = sl.id
-        rec = None if fresh else store.get_record(SEEN_KIND, "sizes")
-        seen: dict[str, int] = rec[1] if rec and rec[0] == STORYLINE_VERSION else {}
-        # events that are new or grew since the last run are (re)linked; the others keep their links
-        todo = [e for e in events if seen.get(e.id) != index.state(e.id).n or e.id not in of]
-        # union-find over storyline ids; every event starts in its own (or its stored) storyline
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            while parent.get(x, x) != x:
-                parent[x] = parent.get(parent[x], parent[x])
-                x = parent[x]
-            return x
-
-        def sl_of(e: Event) -> str:
-            return of.get(e.id) or "sl-" + hashlib.sha1(e.id.encode()).hexdigest()[:12]
-
-        rank: dict[str, int] = {}
-        for k, e in enumerate(events):
-            rank.setdefault(sl_of(e), k)
-        n = len(index)
-        rows = np.array([index.pos[e.id] for e in events], dtype=np.int64)
-        cents = index._cents[rows] if n else np.zeros((0, index.dim), dtype=np.float32)
-        # Only events that can pass the time test of storyline_linked are compared: the
-        # events sorted by their first day, and each one's candidates found by bisection
-        # (plus the undated events, which pass it), so linking costs the events of a
-        # window, not all of them.
-        firsts = np.array([_ordinal(index.states[int(r)].first) for r in rows], dtype=np.int64)
-        lasts = np.array([_ordinal(index.states[int(r)].last) for r in rows], dtype=np.int64)
-        dated = np.flatnonzero((firsts > 0) & (lasts > 0))
-        by_first = dated[np.argsort(firsts[dated], kind="stable")]
-        sorted_firsts = firsts[by_first]
-        undated = np.flatnonzero((firsts == 0) | (lasts == 0))
-        longest = int((lasts[dated] - firsts[dated]).max()) if len(dated) else 0
-        window = cfg.storyline_window_days
-        everyone = np.arange(len(events))
-        for e in todo:
-            i = index.pos[e.id]
-            st = index.states[i]
-            if st.first and st.last:
-                lo = np.searchsorted(sorted_firsts, st.first.toordinal() - window - longest, side="left")
-                hi = np.searchsorted(sorted_firsts, st.last.toordinal() + window, side="right")
-                cand = np.concatenate([by_first[lo:hi], undated])
-            else:
-                cand = everyone
-            sims = cents[cand] @ index._cents[i]
-            for jj in np.nonzero(sims >= cfg.storyline_threshold)[0]:
-                other = events[int(cand[jj])]
-                if other.id == e.id:
-                    continue
-                k = index.pos[other.id]
-                names = index.pair_features(i, k)[1]
-                if storyline_linked(index.states[i], index.states[k], float(sims[jj]), names, cfg):
-                    a, b = find(sl_of(e)), find(sl_of(other))
-                    if a != b:
-                        # the storyline of the older event keeps its id
-                        older, newer = sorted((a, b), key=lambda s: rank.get(s, len(events)))
-                        parent[newer] = older
-        groups: dict[str, list[Event]] = {}
-        for e in events:
-            groups.setdefault(find(sl_of(e)), []).append(e)
-        storylines, updated = [], []
-        for sid, evs in groups.items():
-            biggest = max(evs, key=lambda e: len(e.articles))
-            storylines.append(Storyline(id=sid, events=tuple(e.id for e in evs), title=biggest.title))
-            for e in evs:
-                if e.storyline != sid:
-                    updated.append(Event(e.id, e.articles, e.title, sid, e.start, e.end))
-        store.put_storylines(storylines, STORYLINE_VERSION)
-        store.put_record(SEEN_KIND, "sizes", STORYLINE_VERSION, {e.id: index.state(e.id).n for e in events})
-        if updated:
-            store.put_events(updated, VERSION)
-        return {"storylines": len(storylines), "linked": len(todo)}

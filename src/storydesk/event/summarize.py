@@ -37,17 +37,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
 
 import numpy as np
 
-from storydesk.compare import load_claims, names_in, numbers_in
-from storydesk.models import Article, Citation, Claim, Sentence, SummarySentence, from_dict, to_dict
-from storydesk.pipeline import Context
+from storydesk.event.compare import names_in, numbers_in
+from storydesk.models import Article, Citation, Claim, Sentence, SummarySentence
 from storydesk.textutil import fold, words
 
-VERSION = "summary-3"
-KIND = "summary"
+VERSION = "summary-4"
 
 #: A cited sentence must contain this share of the summary sentence's content words.
 SUPPORT_OVERLAP = 0.5
@@ -165,7 +162,7 @@ def _numbers(text: str) -> set[str]:
 
 
 def _names(text: str) -> set[str]:
-    """Names inside the sentence (see :func:`storydesk.compare.names_in`), stemmed."""
+    """Names inside the sentence (see :func:`storydesk.event.compare.names_in`), stemmed."""
     return {w for n in names_in(text) if (w := stem(n)) not in _STOP}
 
 
@@ -278,7 +275,7 @@ def neutral_headline(title: str) -> str:
 
 
 @dataclass
-class Event:
+class EventText:
     """What the summarizer reads of one event: originals' titles, sentences and vectors."""
 
     articles: list[Article]
@@ -286,7 +283,7 @@ class Event:
     vecs: dict[str, np.ndarray]
 
 
-def _centrality(ev: Event) -> dict[tuple[str, int], float]:
+def _centrality(ev: EventText) -> dict[tuple[str, int], float]:
     """Per sentence: mean over the other articles of its best cosine with their sentences."""
     out: dict[tuple[str, int], float] = {}
     mats = {
@@ -304,7 +301,7 @@ def _centrality(ev: Event) -> dict[tuple[str, int], float]:
     return out
 
 
-def word_features(ev: Event) -> dict[str, list[float]]:
+def word_features(ev: EventText) -> dict[str, list[float]]:
     """Features of every word of an event (stemmed token -> values in :data:`WORD_FEATURES` order, k excluded)."""
     n_art = max(len(ev.articles), 1)
     art_counts = {a.id: Counter(tokens(f"{a.title or ''} {a.text}")) for a in ev.articles}
@@ -422,7 +419,7 @@ class _Expected:
         self.length += len(toks)
 
 
-def target_words(ev: Event) -> float:
+def target_words(ev: EventText) -> float:
     """Target summary length: :data:`LENGTH_RATIO` of the event's words, within bounds."""
     n = sum(len(tokens(f"{a.title or ''} {a.text}")) for a in ev.articles)
     return float(min(max(LENGTH_RATIO * n, MIN_WORDS), MAX_WORDS))
@@ -441,7 +438,7 @@ def min_sentences(n_candidates: int, wanted: int | None = None) -> int:
 # --------------------------------------------------------------------------- the summary
 
 
-def headline(ev: Event, probs: dict[str, np.ndarray], target: float) -> str:
+def headline(ev: EventText, probs: dict[str, np.ndarray], target: float) -> str:
     """The member title with the highest expected overlap, neutralised; questions avoided."""
     best, best_score = "", -1.0
     for a in ev.articles:
@@ -456,7 +453,7 @@ def headline(ev: Event, probs: dict[str, np.ndarray], target: float) -> str:
 
 
 def summarize_event(
-    ev: Event,
+    ev: EventText,
     claims: Sequence[Claim] = (),
     max_sentences: int = 6,
     weights: Sequence[float] = WORD_WEIGHTS,
@@ -500,7 +497,7 @@ def summarize_event(
     return best[1], _cite(best[2], ev, claim_of)
 
 
-def _headlines(ev: Event) -> list[str]:
+def _headlines(ev: EventText) -> list[str]:
     """Distinct neutralised titles of the event's articles."""
     out: list[str] = []
     for a in ev.articles:
@@ -565,7 +562,7 @@ def _repeats(text: str, said: Sequence[set[str]]) -> bool:
 
 
 def _cite(
-    chosen: list[tuple[Sentence, str]], ev: Event, claim_of: dict[tuple[str, int], Claim]
+    chosen: list[tuple[Sentence, str]], ev: EventText, claim_of: dict[tuple[str, int], Claim]
 ) -> list[SummarySentence]:
     """Citations of each chosen sentence, and the summary ordered most corroborated first."""
     out: list[tuple[tuple[int, int, int], SummarySentence]] = []
@@ -589,52 +586,3 @@ def _cite(
         out.append(((-corroboration, -sources, rank), SummarySentence(text=text, citations=tuple(cites))))
     out.sort(key=lambda t: t[0])
     return [s for _k, s in out]
-
-
-def event_input(store: Any, embedder: Any, article_ids: Iterable[str], dups: dict[str, str | None]) -> Event:
-    """The summarizer's view of an event: its originals, their sentences and sentence vectors."""
-    from storydesk.embed import sentence_vectors
-
-    arts = [a for a in store.articles(list(article_ids)) if not dups.get(a.id)]
-    sents = {a.id: store.sentences(a.id) for a in arts}
-    vecs = sentence_vectors(store, embedder, [s for ss in sents.values() for s in ss])
-    return Event(articles=arts, sentences=sents, vecs=vecs)
-
-
-class SummarizeStage:
-    """Cited summary and headline per event."""
-
-    name: ClassVar[str] = "summarize"
-    version: ClassVar[str] = VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"claims", "events", "duplicates"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"summaries"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Summarise events whose membership changed."""
-        from storydesk.dedup import duplicates
-
-        store = ctx.store
-        prev = {} if ctx.force else {k: (v, d) for k, v, d in store.records(KIND)}
-        dups = duplicates(store)
-        n = 0
-        events = store.events()
-        for ev in ctx.progress(events, total=len(events), desc="summaries"):
-            members = sorted(ev.articles)
-            p = prev.get(ev.id)
-            if p and p[0] == VERSION and p[1].get("members") == members:
-                continue
-            inp = event_input(store, ctx.embedder, ev.articles, dups)
-            head, summary = summarize_event(inp, load_claims(store, ev.id), max(ctx.config.summary_sentences, 1))
-            store.put_record(
-                KIND, ev.id, VERSION, {"members": members, "headline": head or ev.title, "summary": to_dict(summary)}
-            )
-            n += 1
-        return {"events": n}
-
-
-def load_summary(store: Any, event_id: str) -> tuple[str, list[SummarySentence]]:
-    """Headline and summary of one event."""
-    rec = store.get_record(KIND, event_id)
-    if not rec:
-        return "", []
-    return rec[1].get("headline", ""), [from_dict(SummarySentence, s) for s in rec[1]["summary"]]

@@ -1,15 +1,10 @@
-"""Quotes: attributions per article, speakers resolved, and aligned across outlets.
+"""Quotes aligned across the articles of an event (the event map).
 
-:class:`AttributionsStage` runs :func:`storydesk.attribution.extract_doc` over each
-article and resolves who is speaking: names to canonical entities, pronouns to
-the last person named before the quote, descriptions ("the North Korean leader")
-through the descriptions the article itself gives ("North Korean leader Kim
-Jong-un"), and news media ("Yonhap News Agency reported citing the KCNA") into
-a chain of intermediaries (``via``), nearest to the speaker first.
-
-:class:`QuotesStage` aligns the same statement across an event's articles (in
-other translations or lengths) into one :class:`~storydesk.models.Quote` with a
-variant per article, and counts its independent primary sources.
+The attributions themselves (who said what, through whom) are found per
+article by :mod:`storydesk.attribution`. :func:`align_quotes` aligns the same
+statement across an event's articles (in other translations or lengths) into one
+:class:`~storydesk.models.Quote` with a variant per article, and counts its
+independent primary sources.
 """
 
 from __future__ import annotations
@@ -19,74 +14,28 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from storydesk import provenance as prov
-from storydesk.attribution.resolve import QUOTED, resolve_article
+from storydesk.article import provenance as prov
+from storydesk.article.entities import EntityIndex
+from storydesk.attribution.resolve import QUOTED
 from storydesk.embed import Embedder
-from storydesk.entities import EntityIndex, load_article_entities, load_nlp
 from storydesk.models import (
     Attribution,
     Provenance,
     Quote,
     QuoteVariant,
-    from_dict,
-    to_dict,
 )
-from storydesk.pipeline import Context
 from storydesk.textutil import fold
 
-ATTRIBUTION_VERSION = "attributions-2"
-QUOTES_VERSION = "quotes-2"
-ATTR_KIND = "attributions"
-QUOTES_KIND = "quotes"
+VERSION = "quotes-3"
 
 
 def _quoted_fragments(text: str) -> list[str]:
     """Fragments inside quote marks (straight or curly)."""
     return [m.group(1).strip(" ,.") for m in QUOTED.finditer(text) if m.group(1).strip(" ,.")]
-
-
-class AttributionsStage:
-    """Attributions of every article with resolved speakers and via-chains."""
-
-    name: ClassVar[str] = "attributions"
-    version: ClassVar[str] = ATTRIBUTION_VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"articles", "sentences", "mentions"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"attributions"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Extract and resolve attributions for articles without a current record."""
-        from storydesk.attribution import extract_doc
-
-        store = ctx.store
-        done = {} if ctx.force else store.record_versions(ATTR_KIND)
-        articles = store.articles()
-        todo = [a for a in articles if done.get(a.id) != ATTRIBUTION_VERSION]
-        if not todo:
-            return {"processed": 0}
-        ents = load_article_entities(store, [a.id for a in articles])
-        index = EntityIndex(ents)
-        media = prov.MediaResolver(articles, ents, index)
-        nlp = load_nlp(ctx.config.spacy_model)
-        docs = nlp.pipe((a.text for a in todo), batch_size=16)
-        n = 0
-        with store.transaction():
-            for art, doc in ctx.progress(zip(todo, docs, strict=True), total=len(todo), desc="quotes"):
-                rec = ents.get(art.id)
-                attrs = resolve_article(
-                    art, store.sentences(art.id), extract_doc(doc), rec.mentions if rec else [], index, media
-                )
-                n += len(attrs)
-                store.put_record(ATTR_KIND, art.id, ATTRIBUTION_VERSION, [to_dict(a) for a in attrs])
-        return {"processed": len(todo), "attributions": n}
-
-
-def load_attributions(store: Any, ids: Sequence[str]) -> dict[str, list[Attribution]]:
-    """Stored attributions of some articles."""
-    return {k: [from_dict(Attribution, a) for a in d] for k, _v, d in store.records(ATTR_KIND, ids)}
 
 
 # --------------------------------------------------------------------------- alignment
@@ -233,10 +182,7 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
             if frags:
                 units.append(_Unit(a.article_id, speaker, a, " … ".join(frags), a.content, True))
         elif (
-            i not in quoted_attr
-            and not QUOTED.search(a.content)
-            and not media(speaker)
-            and len(a.content.split()) >= 4
+            i not in quoted_attr and not QUOTED.search(a.content) and not media(speaker) and len(a.content.split()) >= 4
         ):
             shown = a.content.strip().strip('“”"').strip()
             units.append(_Unit(a.article_id, speaker, a, shown, a.content, False))
@@ -441,47 +387,3 @@ def _canonical(texts: list[str]) -> str:
             if key > best_key:
                 best, best_key = frag.strip(), key
     return best
-
-
-class QuotesStage:
-    """Cross-outlet quote alignment per event."""
-
-    name: ClassVar[str] = "quotes"
-    version: ClassVar[str] = QUOTES_VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"events", "attributions", "provenance"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"quotes"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Align quotes of events whose membership changed."""
-        store = ctx.store
-        prev = {} if ctx.force else {k: (v, d) for k, v, d in store.records(QUOTES_KIND)}
-        n = 0
-        events = store.events()
-        for ev in ctx.progress(events, total=len(events), desc="quote alignment"):
-            members = sorted(ev.articles)
-            p = prev.get(ev.id)
-            if p and p[0] == QUOTES_VERSION and p[1].get("members") == members:
-                continue
-            attrs = load_attributions(store, ev.articles)
-            index = EntityIndex(load_article_entities(store, ev.articles))
-            texts = {a.id: a.text for a in store.articles(ev.articles)}
-            quotes = align_quotes(attrs, ctx.embedder, prov.load_provenance(store, ev.articles), index, texts)
-            store.put_record(QUOTES_KIND, ev.id, QUOTES_VERSION, {"members": members, "quotes": to_dict(quotes)})
-            n += 1
-        return {"events": n}
-
-
-def load_quotes(store: Any, event_id: str) -> list[Quote]:
-    """Aligned quotes of one event."""
-    rec = store.get_record(QUOTES_KIND, event_id)
-    return [from_dict(Quote, q) for q in rec[1]["quotes"]] if rec else []
-
-
-def speakers_by_article(attributions: dict[str, list[Attribution]]) -> dict[str, Counter[str]]:
-    """Article id -> how often each speaker is quoted."""
-    out: dict[str, Counter[str]] = defaultdict(Counter)
-    for aid, attrs in attributions.items():
-        for a in attrs:
-            if a.speaker:
-                out[aid][a.speaker] += 1
-    return out

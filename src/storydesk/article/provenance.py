@@ -1,6 +1,6 @@
 """Provenance: where each article's information came from, and independence.
 
-For every article the stage finds its **primary sources** (the originators of
+For every article (a pure function of it, in the article map) this finds its **primary sources** (the originators of
 the reported information: a state news agency, a ministry's statement, the
 outlet's own reporting) and its **relays** (wire agencies and outlets that
 passed it on). Evidence, in order of strength:
@@ -13,7 +13,7 @@ passed it on). Evidence, in order of strength:
    article credits no agency for its text (a photo credit alone says little
    about the text, but on wire copy without any other credit it names the wire);
 3. generic references ("state media", "the report") resolved to the medium the
-   same corpus names in apposition ("North Korean state media KCNA").
+   article names in apposition ("North Korean state media KCNA").
 
 Independence of a claim or quote = number of distinct primary sources behind
 the articles that carry it: four outlets relaying KCNA count once.
@@ -22,17 +22,14 @@ the articles that carry it: four outlets relaying KCNA count once.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from typing import Any, ClassVar
 
-from storydesk.entities import ArticleEntities, EntityIndex, load_article_entities, name_key
-from storydesk.models import Article, Attribution, Provenance, from_dict, to_dict
-from storydesk.pipeline import Context
+from storydesk.article.entities import EntityIndex, name_key
+from storydesk.models import Article, ArticleEntities, Attribution, Provenance
 from storydesk.textutil import fold
 
-VERSION = "provenance-1"
-KIND = "provenance"
+VERSION = "provenance-2"
 
 # Wire services: they relay other people's news. Matched on name keys.
 WIRES = {
@@ -319,47 +316,6 @@ def article_provenance(article: Article, attributions: Sequence[Attribution], me
     return Provenance(article.id, tuple(primary), tuple(relays), tuple(evidence))
 
 
-class ProvenanceStage:
-    """Primary sources and relays of every article."""
-
-    name: ClassVar[str] = "provenance"
-    version: ClassVar[str] = VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"attributions", "mentions"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"provenance"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Recompute provenance for articles whose attributions are newer."""
-        from storydesk.quotes import load_attributions
-
-        store = ctx.store
-        done = {} if ctx.force else store.record_versions(KIND)
-        articles = store.articles()
-        todo = [a for a in articles if done.get(a.id) != VERSION]
-        if not todo:
-            return {"processed": 0}
-        ents = load_article_entities(store, [a.id for a in articles])
-        media = MediaResolver(articles, ents, EntityIndex(ents))
-        attrs = load_attributions(store, [a.id for a in todo])
-        with store.transaction():
-            for art in ctx.progress(todo, total=len(todo), desc="provenance"):
-                p = article_provenance(art, attrs.get(art.id, []), media)
-                store.put_record(KIND, art.id, VERSION, to_dict(p))
-        return {"processed": len(todo)}
-
-
-def load_provenance(store: Any, ids: Sequence[str]) -> dict[str, Provenance]:
-    """Stored provenance of some articles."""
-    return {k: from_dict(Provenance, d) for k, _v, d in store.records(KIND, ids)}
-
-
 def media_primaries(p: Provenance) -> tuple[str, ...]:
     """The primary sources of an article that are media (not the outlet's own reporting)."""
     return tuple(x for x in p.primary if x != p.article_id and not x.startswith("own:"))
-
-
-def primary_sources(store: Any, ids: Sequence[str]) -> dict[str, set[str]]:
-    """Article id -> the set of its primary sources (its relays when it names no primary)."""
-    out: dict[str, set[str]] = defaultdict(set)
-    for aid, p in load_provenance(store, ids).items():
-        out[aid] = set(p.primary) or set(p.relays) or {aid}
-    return out

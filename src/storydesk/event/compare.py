@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from storydesk import provenance as prov
-from storydesk.embed import sentence_vectors
-from storydesk.entities import EntityIndex, load_article_entities, name_key
+from storydesk.article import provenance as prov
+from storydesk.article.entities import EntityIndex, name_key
 from storydesk.models import (
     Article,
     Attribution,
@@ -45,16 +44,10 @@ from storydesk.models import (
     ConflictValue,
     Provenance,
     Sentence,
-    from_dict,
-    to_dict,
 )
-from storydesk.pipeline import Context
-from storydesk.quotes import load_attributions
 from storydesk.textutil import fold
 
-VERSION = "compare-2"
-CLAIMS_KIND = "claims"
-CONFLICTS_KIND = "conflicts"
+VERSION = "compare-3"
 #: Cosine at which two sentences of different articles state the same claim.
 CLAIM_THRESHOLD = 0.66
 #: Looser cosine for "these two sentences talk about the same thing" (conflict context).
@@ -128,8 +121,8 @@ def pair_similarity(a: Sentence, b: Sentence, va: np.ndarray, vb: np.ndarray) ->
 
 
 def align_claims(
-    sentences: dict[str, list[Sentence]],
-    vecs: dict[str, np.ndarray],
+    sentences: Mapping[str, list[Sentence]],
+    vecs: Mapping[str, np.ndarray],
     source_of: dict[tuple[str, int], str],
     threshold: float = CLAIM_THRESHOLD,
     outlet_of: dict[str, str] | None = None,
@@ -272,7 +265,7 @@ def _best_display(forms: Counter[str], noun_votes: Counter[str]) -> str:
 def name_conflicts(
     sentences: dict[str, list[Sentence]],
     index: EntityIndex,
-    vecs: dict[str, np.ndarray],
+    vecs: Mapping[str, np.ndarray],
 ) -> list[Conflict]:
     """Names of one thing that differ between outlets ("... Shield" vs "... Guardian")."""
     where: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
@@ -319,7 +312,7 @@ def name_conflicts(
     return conflicts
 
 
-def _same_context(a: dict[str, list[Sentence]], b: dict[str, list[Sentence]], vecs: dict[str, np.ndarray]) -> bool:
+def _same_context(a: dict[str, list[Sentence]], b: dict[str, list[Sentence]], vecs: Mapping[str, np.ndarray]) -> bool:
     """True when some sentence naming ``a`` and one naming ``b`` (other articles) say similar things."""
     for aid, sa in a.items():
         for bid, sb in b.items():
@@ -447,76 +440,40 @@ def date_conflicts(
     return out
 
 
-class CompareStage:
-    """Claims with independent sources, and conflicts, per event."""
-
-    name: ClassVar[str] = "compare"
-    version: ClassVar[str] = VERSION
-    requires: ClassVar[frozenset[str]] = frozenset({"events", "provenance", "attributions", "mentions"})
-    assigns: ClassVar[frozenset[str]] = frozenset({"claims", "conflicts"})
-
-    def run(self, ctx: Context) -> dict[str, Any]:
-        """Compare the articles of events whose membership changed."""
-        store = ctx.store
-        prev = {} if ctx.force else {k: (v, d) for k, v, d in store.records(CLAIMS_KIND)}
-        n = 0
-        events = store.events()
-        from storydesk.dedup import duplicates
-
-        dups = duplicates(store)  # once per run: it reads every article's record
-        for ev in ctx.progress(events, total=len(events), desc="compare"):
-            members = sorted(ev.articles)
-            p = prev.get(ev.id)
-            if p and p[0] == VERSION and p[1].get("members") == members:
-                continue
-            claims, conflicts = compare_event(ctx, store.articles(ev.articles), dups)
-            store.put_record(CLAIMS_KIND, ev.id, VERSION, {"members": members, "claims": to_dict(claims)})
-            store.put_record(CONFLICTS_KIND, ev.id, VERSION, {"members": members, "conflicts": to_dict(conflicts)})
-            n += 1
-        return {"events": n}
-
-
 def compare_event(
-    ctx: Context, articles: Sequence[Article], dups: dict[str, str | None] | None = None
+    articles: Sequence[Article],
+    sentences: Mapping[str, list[Sentence]],
+    vecs: Mapping[str, np.ndarray],
+    attributions: Mapping[str, Sequence[Attribution]],
+    provenance: Mapping[str, Provenance],
+    index: EntityIndex,
+    dups: Mapping[str, str | None],
 ) -> tuple[list[Claim], list[Conflict]]:
-    """Claims and conflicts of one event's articles (``dups``: article -> original, from dedup)."""
-    store = ctx.store
-    if dups is None:
-        from storydesk.dedup import duplicates
+    """Claims and conflicts of one event's articles.
 
-        dups = duplicates(store)
-    ids = [a.id for a in articles]
-    sentences = {a.id: store.sentences(a.id) for a in articles}
-    originals = {aid: ss for aid, ss in sentences.items() if not dups.get(aid)}
-    vecs = sentence_vectors(store, ctx.embedder, [s for ss in sentences.values() for s in ss])
-    attrs = load_attributions(store, ids)
-    provs = prov.load_provenance(store, ids)
+    Args:
+        articles: The event's articles.
+        sentences: Their sentences, by article id.
+        vecs: Sentence vectors keyed ``"article:index"``.
+        attributions: Their attributions, by article id.
+        provenance: Their provenance, by article id.
+        index: The event's canonical entities.
+        dups: Article id -> the original it copies (near-copies state no conflict of their own).
+    """
+    originals = {a.id: list(sentences.get(a.id, [])) for a in articles if not dups.get(a.id)}
     source_of = {
-        (s.article_id, s.index): sentence_source(s, attrs.get(s.article_id, []), provs.get(s.article_id))
-        for ss in sentences.values()
-        for s in ss
+        (s.article_id, s.index): sentence_source(s, attributions.get(s.article_id, []), provenance.get(s.article_id))
+        for a in articles
+        for s in sentences.get(a.id, [])
     }
-    claims = align_claims(sentences, vecs, source_of, outlet_of={a.id: a.outlet for a in articles if a.outlet})
-    index = EntityIndex(load_article_entities(store, ids))
+    claims = align_claims(
+        {a.id: list(sentences.get(a.id, [])) for a in articles},
+        vecs,
+        source_of,
+        outlet_of={a.id: a.outlet for a in articles if a.outlet},
+    )
     conflicts = name_conflicts(originals, index, vecs)
     conflicts += number_conflicts(claims, originals)
     conflicts += date_conflicts(claims, originals, {a.id: a.published for a in articles})
     conflicts += characterisation_conflicts(originals)
     return claims, conflicts
-
-
-def load_claims(store: Any, event_id: str) -> list[Claim]:
-    """Claims of one event."""
-    rec = store.get_record(CLAIMS_KIND, event_id)
-    return [from_dict(Claim, c) for c in rec[1]["claims"]] if rec else []
-
-
-def load_conflicts(store: Any, event_id: str) -> list[Conflict]:
-    """Conflicts of one event."""
-    rec = store.get_record(CONFLICTS_KIND, event_id)
-    return [from_dict(Conflict, c) for c in rec[1]["conflicts"]] if rec else []
-
-
-def folded(s: str) -> str:
-    """Folded text (exported for tests)."""
-    return fold(s)

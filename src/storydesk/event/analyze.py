@@ -1,0 +1,311 @@
+"""The event map: everything derived from one event's articles, as pure functions.
+
+:func:`analyze_event` dates the event and builds its timeline, names its
+entities, aligns its quotes across outlets, finds its claims (with their sources)
+and conflicts, and writes its cited summary. It reads no store: its input is the
+event with its articles and their article-map artifacts (:class:`EventInput`),
+so events are analysed in parallel, in a local process pool or in Spark.
+:func:`analyze_storyline` merges the dated facts of a storyline's articles into
+its timeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from storydesk import artifacts as A
+from storydesk.article.entities import EntityIndex
+from storydesk.article.timexes import Fact
+from storydesk.artifacts import Artifact
+from storydesk.event.compare import compare_event
+from storydesk.event.quotes import align_quotes
+from storydesk.event.summarize import EventText, summarize_event
+from storydesk.event.timeline import date_event, embed_facts, merge_facts
+from storydesk.models import Article, DatedFact, Event, Sentence, Storyline
+from storydesk.nlp import Models
+
+Values = dict[str, Any]
+
+
+@dataclass
+class EventInput:
+    """What the event map reads of one event.
+
+    Attributes:
+        event: The event (id and members).
+        articles: Its articles, in publication order.
+        sentences: Their sentences, by article id.
+        per_article: Article-map artifacts by artifact name, then article id.
+        duplicates: Article id -> the original it copies (None for originals).
+        provided: Event artifacts stored earlier that a re-run stage reads (by name).
+    """
+
+    event: Event
+    articles: list[Article]
+    sentences: dict[str, list[Sentence]]
+    per_article: dict[str, dict[str, Any]] = field(default_factory=dict)
+    duplicates: dict[str, str | None] = field(default_factory=dict)
+    provided: dict[str, Any] = field(default_factory=dict)
+
+
+class _Pass:
+    """One event's analysis in progress: its input, outputs so far, and shared intermediate results."""
+
+    def __init__(self, inp: EventInput, models: Models) -> None:
+        self.inp = inp
+        self.models = models
+        self.out: Values = dict(inp.provided)
+        self._index: EntityIndex | None = None
+        self._vecs: dict[str, np.ndarray] | None = None
+
+    def art(self, name: str) -> dict[str, Any]:
+        """An article-map artifact of every member (missing ones left out)."""
+        return self.inp.per_article.get(name, {})
+
+    def index(self) -> EntityIndex:
+        """Canonical entities of the event's articles (built once per pass)."""
+        if self._index is None:
+            self._index = EntityIndex(dict(self.art("mentions")))
+        return self._index
+
+    def sentence_vectors(self) -> dict[str, np.ndarray]:
+        """Vectors of every sentence of the event, keyed ``"article:index"`` (computed once per pass)."""
+        if self._vecs is None:
+            keys, texts = [], []
+            for a in self.inp.articles:
+                for s in self.inp.sentences.get(a.id, []):
+                    keys.append(f"{a.id}:{s.index}")
+                    texts.append(s.text)
+            vecs = self.models.sentences().encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            self._vecs = dict(zip(keys, vecs, strict=True))
+        return self._vecs
+
+
+class EventStage:
+    """Base of the event stages: a pure step over one event's articles.
+
+    Attributes:
+        name: Stage name.
+        version: Bumped whenever the stage's output for the same input changes.
+        requires: Artifacts it reads (article artifacts are read for every member).
+        assigns: Event artifacts it writes.
+        settings: :class:`~storydesk.config.Config` fields its output depends on.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    scope: ClassVar[str] = "event"
+    requires: ClassVar[tuple[Artifact, ...]]
+    assigns: ClassVar[tuple[Artifact, ...]]
+    settings: ClassVar[tuple[str, ...]] = ()
+    #: Whether the output depends on the sentence embedder.
+    uses_sentence_vectors: ClassVar[bool] = False
+
+    def identity(self, models: Models) -> list[Any]:
+        """What besides settings and version the output depends on."""
+        out: list[Any] = [getattr(models.config, s) for s in self.settings]
+        if self.uses_sentence_vectors:
+            out.append(models.sentence_id())
+        return out
+
+    def compute(self, p: _Pass) -> Values:
+        """The assigned artifacts of one event."""
+        raise NotImplementedError
+
+
+def _facts(p: _Pass) -> list[Fact]:
+    """Working facts of the event's articles (in article order), with vectors."""
+    facts = [Fact.of(f) for a in p.inp.articles for f in p.art("facts").get(a.id, ())]
+    if facts:
+        embed_facts(facts, p.models.sentences())
+    return facts
+
+
+class TimelineStage(EventStage):
+    """When the event happened, and its timeline of dated facts."""
+
+    name = "timeline"
+    version = "timeline-4"
+    requires = (A.EVENTS, A.ARTICLE, A.TIMEXES, A.FACTS)
+    assigns = (A.EVENT_DATES, A.TIMELINE)
+    uses_sentence_vectors = True
+
+    def compute(self, p: _Pass) -> Values:
+        """Date the event and merge its facts."""
+        start, end, how = date_event(p.inp.articles, {k: list(v) for k, v in p.art("timexes").items()})
+        return {
+            "event_dates": {
+                "start": start.isoformat() if start else None,
+                "end": end.isoformat() if end else None,
+                "how": how,
+            },
+            "timeline": tuple(merge_facts(_facts(p))),
+        }
+
+
+class EntitiesStage(EventStage):
+    """The event's canonical entities (spelling variants, surnames and acronyms merged)."""
+
+    name = "event_entities"
+    version = "event-entities-1"
+    requires = (A.EVENTS, A.MENTIONS)
+    assigns = (A.ENTITIES,)
+
+    def compute(self, p: _Pass) -> Values:
+        """Entities of the event."""
+        return {"entities": tuple(p.index().entities)}
+
+
+class QuotesStage(EventStage):
+    """Quotes aligned across outlets, with their independent sources."""
+
+    name = "quotes"
+    version = "quotes-3"
+    requires = (A.EVENTS, A.ARTICLE, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS)
+    assigns = (A.QUOTES,)
+    uses_sentence_vectors = True
+
+    def compute(self, p: _Pass) -> Values:
+        """Align the event's quotes."""
+        attrs = {k: list(v) for k, v in p.art("attributions").items()}
+        quotes = align_quotes(
+            attrs,
+            p.models.sentences(),
+            dict(p.art("provenance")),
+            p.index(),
+            {a.id: a.text for a in p.inp.articles},
+        )
+        return {"quotes": tuple(quotes)}
+
+
+class CompareStage(EventStage):
+    """Claims with their independent sources, and conflicts between outlets."""
+
+    name = "compare"
+    version = "compare-3"
+    requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS, A.DUPLICATE)
+    assigns = (A.CLAIMS, A.CONFLICTS)
+    uses_sentence_vectors = True
+
+    def compute(self, p: _Pass) -> Values:
+        """Compare the event's articles."""
+        claims, conflicts = compare_event(
+            p.inp.articles,
+            p.inp.sentences,
+            p.sentence_vectors(),
+            p.art("attributions"),
+            p.art("provenance"),
+            p.index(),
+            p.inp.duplicates,
+        )
+        return {"claims": tuple(claims), "conflicts": tuple(conflicts)}
+
+
+class SummarizeStage(EventStage):
+    """Headline and cited summary."""
+
+    name = "summarize"
+    version = "summary-4"
+    requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.CLAIMS, A.DUPLICATE)
+    assigns = (A.SUMMARY,)
+    settings = ("summary_sentences",)
+    uses_sentence_vectors = True
+
+    def compute(self, p: _Pass) -> Values:
+        """Summarise the event from its originals (near-copies left out)."""
+        text = _event_text(p)
+        head, summary = summarize_event(text, p.out.get("claims", ()), max(p.models.config.summary_sentences, 1))
+        return {"summary": (head or p.inp.event.title, tuple(summary))}
+
+
+def _event_text(p: _Pass) -> EventText:
+    """What the summarizer reads: the event's originals (near-copies left out), sentences and vectors."""
+    originals = [a for a in p.inp.articles if not p.inp.duplicates.get(a.id)]
+    vecs = p.sentence_vectors()
+    keep = {a.id for a in originals}
+    return EventText(
+        articles=originals,
+        sentences={a.id: list(p.inp.sentences.get(a.id, [])) for a in originals},
+        vecs={k: v for k, v in vecs.items() if k.split(":", 1)[0] in keep},
+    )
+
+
+def event_text(inp: EventInput, models: Models) -> EventText:
+    """The summarizer's view of an event (evaluations fit the word model on it)."""
+    return _event_text(_Pass(inp, models))
+
+
+#: The event stages in run order.
+EVENT_STAGES: tuple[EventStage, ...] = (
+    TimelineStage(),
+    EntitiesStage(),
+    QuotesStage(),
+    CompareStage(),
+    SummarizeStage(),
+)
+
+
+def analyze_event(inp: EventInput, models: Models, stages: Sequence[EventStage] = EVENT_STAGES) -> Values:
+    """The event map over one event.
+
+    Args:
+        inp: The event, its articles and their article-map artifacts.
+        models: The process's models (the sentence embedder).
+        stages: Event stages to run, in order; a stage reading another's output
+            finds it computed earlier in the pass or in ``inp.provided``.
+
+    Returns:
+        The event artifacts computed, by name.
+    """
+    p = _Pass(inp, models)
+    done: Values = {}
+    for st in stages:
+        out = st.compute(p)
+        p.out.update(out)
+        done.update(out)
+    return done
+
+
+@dataclass
+class StorylineInput:
+    """What the storyline map reads: the storyline and the dated facts of its articles."""
+
+    storyline: Storyline
+    facts: list[DatedFact]
+
+
+class StorylineTimelineStage:
+    """A storyline's timeline: the dated facts of all its events' articles, merged."""
+
+    name: ClassVar[str] = "storyline_timeline"
+    version: ClassVar[str] = "storyline-timeline-1"
+    scope: ClassVar[str] = "storyline"
+    requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.FACTS)
+    assigns: ClassVar[tuple[Artifact, ...]] = (A.STORYLINE_TIMELINE,)
+    settings: ClassVar[tuple[str, ...]] = ()
+
+    def identity(self, models: Models) -> list[Any]:
+        """The sentence embedder."""
+        return [models.sentence_id()]
+
+
+def analyze_storyline(inp: StorylineInput, models: Models) -> Values:
+    """The storyline map: the storyline's merged timeline."""
+    facts = [Fact.of(f) for f in inp.facts]
+    if facts:
+        embed_facts(facts, models.sentences())
+    return {"storyline_timeline": tuple(merge_facts(facts))}
+
+
+def event_dates(values: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None]:
+    """``(start, end)`` of an ``event_dates`` value."""
+    d = values or {}
+    return (
+        dt.date.fromisoformat(d["start"]) if d.get("start") else None,
+        dt.date.fromisoformat(d["end"]) if d.get("end") else None,
+    )

@@ -1,0 +1,437 @@
+"""Event dating and timelines: a pure function of an event's (or storyline's) dated facts.
+
+* :func:`date_event` dates an event: when it happened, not when it was reported.
+* :func:`merge_facts` folds the same dated fact reported by several outlets into one
+  :class:`~storydesk.models.TimelineEntry` citing all of them, and marks background
+  dates (long before the coverage starts) so they can be shown apart.
+* :func:`summarize_timeline` picks the most reported dates and, for each, the facts
+  closest to what all the articles say about it, for a timeline of a given length
+  (the Timeline17 evaluation uses it).
+
+The facts themselves come from the article map (:mod:`storydesk.article.timexes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from storydesk.article.timexes import (
+    _DATE_WORDS,
+    _RANK,
+    Fact,
+    _content_words,
+    precision,
+)
+from storydesk.embed import Embedder
+from storydesk.models import Article, Citation, TimeExpression, TimelineEntry
+
+#: a fact that ended this long before the first article of its collection is background
+BACKGROUND_DAYS = 31
+
+
+# --------------------------------------------------------------------------- event dating
+
+
+def date_event(
+    articles: Sequence[Article], timexes: dict[str, list[TimeExpression]]
+) -> tuple[dt.date | None, dt.date | None, str]:
+    """When an event happened: the best-supported day or short range in its articles.
+
+    Expressions that date the reporting act, future ones (after the latest
+    publication date) and coarse ones (weeks, months) do not date the event; lead
+    sentences weigh more than later ones, and several articles agreeing on a span
+    weigh more than one. Falls back to the earliest publication date.
+
+    Returns:
+        ``(start, end, how)``.
+    """
+    published = [a.published for a in articles if a.published]
+    latest = max(published) if published else None
+    votes: dict[tuple[dt.date, dt.date], float] = defaultdict(float)
+    support: dict[tuple[dt.date, dt.date], set[str]] = defaultdict(set)
+    for a in articles:
+        for t in timexes.get(a.id, []):
+            if t.role == "report" or t.start is None or t.end is None:
+                continue
+            if precision(t) not in ("day", "range"):
+                continue
+            if latest and t.start > latest:
+                continue
+            if a.published and (a.published - t.start).days > 14:
+                continue  # background ("on July 27") rather than the news itself
+            end = min(t.end, latest) if latest and t.end > latest else t.end
+            span = (t.start, end)
+            votes[span] += 1.0 / (1.0 + t.sentence)
+            support[span].add(a.id)
+    if votes:
+        best = max(votes, key=lambda s: (len(support[s]), votes[s], -(s[1] - s[0]).days))
+        return best[0], best[1], f"text: {len(support[best])} article(s) date it"
+    if published:
+        d = min(published)
+        return d, d, "publication date (no date of the happening found in the text)"
+    return None, None, "undated"
+
+
+
+def embed_facts(facts: Sequence[Fact], embedder: Embedder) -> None:
+    """Set ``vec`` and ``core_vec`` of each fact (each distinct text embedded once)."""
+    texts = list(dict.fromkeys(t for f in facts for t in (f.text, f.core or f.text)))
+    if not texts:
+        return
+    vecs = dict(zip(texts, embedder.encode(texts), strict=True))
+    for f in facts:
+        f.vec = vecs[f.text]
+        f.core_vec = vecs[f.core or f.text]
+
+
+@lru_cache(maxsize=1 << 16)
+def _bag(text: str) -> frozenset[str]:
+    """Content words of a text without date words (cached: merging compares each text many times)."""
+    return frozenset(_content_words(text) - _DATE_WORDS)
+
+
+def _overlap(a: str, b: str) -> float:
+    """Cosine of two texts' content-word sets."""
+    return _cosine(_bag(a), _bag(b))
+
+
+def similarity(a: Fact, b: Fact) -> float:
+    """How alike two facts are: the better of their texts' and their cores' similarity.
+
+    Embedding cosine when both facts have vectors, else the cosine of their
+    content-word sets (date words left out).
+    """
+    if a.vec is not None and b.vec is not None:
+        sim = float(np.dot(a.vec, b.vec))
+        if a.core_vec is not None and b.core_vec is not None:
+            sim = max(sim, float(np.dot(a.core_vec, b.core_vec)))
+        return sim
+    return max(_overlap(a.text, b.text), _overlap(a.core or a.text, b.core or b.text))
+
+
+#: similarity needed to merge two facts with equal spans / with one span inside the other
+SAME_SPAN_THRESHOLD = {"vec": 0.5, "words": 0.3}
+#: ... with an equal, specific span: a day or a few days that is not a publication day
+SPECIFIC_SPAN_THRESHOLD = {"vec": 0.4, "words": 0.25}
+NESTED_THRESHOLD = {"vec": 0.6, "words": 0.4}
+#: a span longer than this (in days) only merges with facts of the very same span
+MAX_NESTING_DAYS = 92
+
+
+def _specific(a: Fact, b: Fact) -> bool:
+    """Whether two facts of equal span share a telling date: a day or range off their publication days.
+
+    Much happens "on Monday" in a Monday paper; two outlets dating something to the
+    same earlier Friday and Saturday are likely telling the same story.
+    """
+    if a.precision not in ("day", "range"):
+        return False
+    return not any(a.first <= p <= a.last for p in (*a.published, *b.published))
+
+
+def _nested(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date]) -> bool:
+    return (a[0] <= b[0] and b[1] <= a[1]) or (b[0] <= a[0] and a[1] <= b[1])
+
+
+class _Clusters:
+    """Union-find over facts that keeps every cluster consistent.
+
+    A cluster's spans must nest pairwise (one fact, one time). And an article that
+    dates something precisely ("on Friday and Saturday") does not restate it more
+    coarsely elsewhere: its "last week" is about something else. (The other way
+    round is common: "drills next week" in the lead, "August 21 through 31" below.)
+    """
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        self.parent = list(range(len(facts)))
+        self.spans: list[set[tuple[dt.date, dt.date]]] = [{(f.first, f.last)} for f in facts]
+        self.dated: list[dict[str, set[tuple[dt.date, dt.date, int]]]] = [
+            {c.article: {(f.first, f.last, _RANK[f.precision])} for c in f.citations} for f in facts
+        ]
+
+    def find(self, i: int) -> int:
+        """Root of ``i``'s cluster."""
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> bool:
+        """Join the clusters of ``i`` and ``j`` unless that breaks consistency."""
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return False
+        if not all(_nested(x, y) for x in self.spans[a] for y in self.spans[b]):
+            return False
+        da, db = self.dated[a], self.dated[b]
+        for k in da.keys() & db.keys():
+            if any(_restated_coarser(x, y) or _restated_coarser(y, x) for x in da[k] for y in db[k]):
+                return False
+        self.parent[b] = a
+        self.spans[a] |= self.spans[b]
+        for k, v in db.items():
+            da.setdefault(k, set()).update(v)
+        return True
+
+
+def _restated_coarser(x: tuple[dt.date, dt.date, int], y: tuple[dt.date, dt.date, int]) -> bool:
+    """Whether span ``x`` is a coarser mention (week, month, year) around the precise span ``y``."""
+    return x[2] > 0 and y[2] == 0 and x[0] <= y[0] and y[1] <= x[1] and x[:2] != y[:2]
+
+
+def _candidate_pairs(facts: Sequence[Fact]) -> list[tuple[float, int, int]]:
+    """Pairs of facts that may state the same thing, with their similarity.
+
+    Pairs with equal spans come first, then nested ones; each part best first.
+    """
+    by_span: dict[tuple[dt.date, dt.date], list[int]] = defaultdict(list)
+    for i, f in enumerate(facts):
+        by_span[(f.first, f.last)].append(i)
+    # spans short enough to hold other spans, indexed by month for the nesting search
+    outer_by_month: dict[tuple[int, int], list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for sp in by_span:
+        if 1 <= (sp[1] - sp[0]).days <= MAX_NESTING_DAYS:
+            y, m = sp[0].year, sp[0].month
+            while (y, m) <= (sp[1].year, sp[1].month):
+                outer_by_month[(y, m)].append(sp)
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    same: list[tuple[float, int, int]] = []
+    nested: list[tuple[float, int, int]] = []
+
+    def add(i: int, j: int, table: dict[str, float], pairs: list[tuple[float, int, int]]) -> None:
+        fi, fj = facts[i], facts[j]
+        mode = "vec" if fi.vec is not None and fj.vec is not None else "words"
+        sim = similarity(fi, fj)
+        if sim >= table[mode]:
+            pairs.append((sim, i, j))
+
+    for sp, idx in by_span.items():
+        for x in range(len(idx)):
+            for y in range(x + 1, len(idx)):
+                table = SPECIFIC_SPAN_THRESHOLD if _specific(facts[idx[x]], facts[idx[y]]) else SAME_SPAN_THRESHOLD
+                add(idx[x], idx[y], table, same)
+        outers = {o for o in outer_by_month.get((sp[0].year, sp[0].month), []) if o != sp and _nested(o, sp)}
+        for o in outers:
+            if (o[1] - o[0]) <= (sp[1] - sp[0]):
+                continue  # count each nested pair once, from its inner span
+            for i in idx:
+                for j in by_span[o]:
+                    add(i, j, NESTED_THRESHOLD, nested)
+    # Equal dates are the stronger evidence: those pairs are joined first.
+    return sorted(same, key=lambda p: -p[0]) + sorted(nested, key=lambda p: -p[0])
+
+
+def merge_facts(facts: Sequence[Fact], horizon: dt.date | None = None) -> list[TimelineEntry]:
+    """Fold facts stating the same dated fact into one entry citing every source.
+
+    Two facts may be one when their spans nest (one lies within the other) and
+    they are alike enough (:func:`similarity`; the bar is lower for equal spans).
+    Candidate pairs are joined best first, keeping each group consistent (see
+    :class:`_Clusters`). An entry takes the most precise span of its group (a day
+    or range before a week, a week before a month; then the shortest) and the text
+    of the member closest to the others among those with that span.
+
+    Args:
+        facts: Dated facts from :func:`dated_facts` (optionally with vectors).
+        horizon: Where coverage starts (the earliest publication date of the
+            collection); entries ending more than :data:`BACKGROUND_DAYS` before it
+            are marked ``background``. Default: the earliest publication date among
+            the facts.
+
+    Returns:
+        Entries in date order; same-day entries with more citing articles first.
+    """
+    if horizon is None:
+        pubs = [p for f in facts for p in f.published]
+        horizon = min(pubs) if pubs else None
+    clusters = _Clusters(facts)
+    sims: dict[tuple[int, int], float] = {}
+    for sim, i, j in _candidate_pairs(facts):
+        if clusters.union(i, j):
+            sims[(i, j)] = sims[(j, i)] = sim
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(facts)):
+        groups[clusters.find(i)].append(i)
+    cutoff = horizon - dt.timedelta(days=BACKGROUND_DAYS) if horizon else None
+    out: list[tuple[TimelineEntry, int]] = []
+    for members in groups.values():
+        tight = min(members, key=lambda i: (_RANK[facts[i].precision], facts[i].last - facts[i].first))
+        span = (facts[tight].first, facts[tight].last)
+        same = [i for i in members if (facts[i].first, facts[i].last) == span]
+        head = max(same, key=lambda i: (sum(sims.get((i, j), 0.0) for j in members), facts[i].role == "event", -i))
+        f = facts[head]
+        cites: list[Citation] = []
+        for i in sorted(members, key=lambda i: (i != head, i)):
+            cites.extend(c for c in facts[i].citations if c not in cites)
+        entry = TimelineEntry(
+            date=f.first,
+            end=f.last if f.last != f.first else None,
+            text=f.text,
+            citations=tuple(cites),
+            precision="day" if f.precision == "range" else f.precision,
+            background=bool(cutoff and f.last < cutoff),
+        )
+        out.append((entry, len({c.article for c in cites})))
+    out.sort(key=lambda x: (x[0].date, x[0].end or x[0].date, -x[1]))
+    return [e for e, _n in out]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+#: a mention of the article's own publication day ("on Monday" in a Monday paper)
+#: is routine: it counts this much towards the day's weight
+PUBLICATION_DAY_WEIGHT = 0.5
+#: how many opening sentences of an article are candidates for its publication day
+
+#: a candidate this similar (TF-IDF cosine) to a fact already picked for the day is a repeat
+REPEAT_SIMILARITY = 0.5
+
+
+def _short(f: Fact) -> bool:
+    """A fact dated to one day, or to a range of at most three days (it counts for its first)."""
+    return f.precision in ("day", "range") and (f.last - f.first).days <= 2
+
+
+def day_weights(facts: Sequence[Fact]) -> dict[dt.date, float]:
+    """How much the articles single out each day: one vote per article that dates a fact to it.
+
+    Only day-precise mentions of a happening vote ("on April 20", "Friday and
+    Saturday" for its first day). A week or a month says nothing about which day
+    mattered, and the day of a reporting act ("said on Monday") is when the news
+    was told, not when it happened. A mention of the article's own publication
+    day counts :data:`PUBLICATION_DAY_WEIGHT`.
+    """
+    votes: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    for f in facts:
+        if f.role != "event" or not _short(f):
+            continue
+        w = PUBLICATION_DAY_WEIGHT if f.first in f.published else 1.0
+        for c in f.citations:
+            v = votes[c.article]
+            v[f.first] = max(v.get(f.first, 0.0), w)
+    out: dict[dt.date, float] = defaultdict(float)
+    for v in votes.values():
+        for d, w in v.items():
+            out[d] += w
+    return dict(out)
+
+
+
+def summarize_timeline(
+    facts: Sequence[Fact],
+    n_dates: int,
+    per_date: int,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    weights: dict[dt.date, float] | None = None,
+    leads: Sequence[Fact] = (),
+    corpus: Sequence[str] | None = None,
+) -> list[tuple[dt.date, list[TimelineEntry]]]:
+    """A timeline of fixed length: the days the articles single out and what they say about them.
+
+    Days are ranked by ``weights`` (default :func:`day_weights`). A day's
+    candidates are the facts dated to it (day-precise, or a range of up to three
+    days starting on it) and the undated leads (:func:`lead_facts`) of articles
+    published that day or the next. Its summary is chosen greedily so that the
+    summary's TF-IDF vector is as close as possible to the centroid of all the
+    day's candidates (Ghalandari & Ifrim's CentroidOpt): every statement counts
+    in the centroid, so what several outlets say about the day weighs more, and
+    a candidate too close to one already picked (cosine above
+    :data:`REPEAT_SIMILARITY`) is skipped.
+
+    Args:
+        facts: Dated facts from :func:`dated_facts`.
+        n_dates: How many days to keep.
+        per_date: How many facts per day.
+        start: Ignore days before this one.
+        end: Ignore days after this one.
+        weights: Weight of each day.
+        leads: Lead facts of the articles.
+        corpus: Texts the TF-IDF weights are learnt from (the collection's
+            sentences); default: the candidates themselves.
+
+    Returns:
+        ``[(day, [entries])]`` in date order. Each entry cites every candidate
+        with the same text (copies of one wire story).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if weights is None:
+        weights = day_weights(facts)
+    cands: dict[dt.date, list[Fact]] = defaultdict(list)
+    for f in facts:
+        if _short(f) and (start is None or f.first >= start) and (end is None or f.first <= end):
+            cands[f.first].append(f)
+    for f in leads:
+        for d in (f.first, f.first - dt.timedelta(days=1)):
+            if (start is None or d >= start) and (end is None or d <= end):
+                cands[d].append(f)
+    ranked = sorted((d for d in cands if weights.get(d, 0.0) > 0), key=lambda d: (-weights.get(d, 0.0), d))
+    if not ranked or n_dates <= 0:
+        return []
+    texts = corpus if corpus else [f.text for d in ranked for f in cands[d]]
+    try:
+        vectorizer = TfidfVectorizer(stop_words="english").fit(texts)
+    except ValueError:  # nothing but stop words
+        return []
+    out: list[tuple[dt.date, list[TimelineEntry]]] = []
+    for d in ranked:
+        if len(out) == n_dates:
+            break
+        by_text: dict[str, list[Fact]] = {}
+        for f in cands[d]:
+            by_text.setdefault(f.text, []).append(f)
+        unique = list(by_text)
+        matrix = vectorizer.transform(unique)
+        cols = np.unique(matrix.nonzero()[1])
+        if not len(cols):
+            continue
+        vecs = matrix[:, cols].toarray()
+        counts = np.array([len(by_text[t]) for t in unique], dtype=float)
+        chosen = _centroid_pick(vecs, counts @ vecs, per_date)
+        entries = []
+        for i in chosen:
+            cites: list[Citation] = []
+            for f in by_text[unique[i]]:
+                cites.extend(c for c in f.citations if c not in cites)
+            entries.append(TimelineEntry(date=d, text=unique[i], citations=tuple(cites), precision="day"))
+        if entries:
+            out.append((d, entries))
+    return sorted(out, key=lambda x: x[0])
+
+
+def _centroid_pick(vecs: np.ndarray, centroid: np.ndarray, k: int) -> list[int]:
+    """Greedily pick up to ``k`` rows whose sum is closest (cosine) to ``centroid``, skipping repeats."""
+    norm = float(np.linalg.norm(centroid))
+    if not norm:
+        return []
+    centroid = centroid / norm
+    to_centroid = vecs @ centroid
+    sq = (vecs * vecs).sum(axis=1)
+    length = np.sqrt(np.maximum(sq, 1e-12))
+    acc = np.zeros(vecs.shape[1])
+    open_ = np.ones(len(vecs), dtype=bool)
+    chosen: list[int] = []
+    while open_.any() and len(chosen) < k:
+        # cosine of (summary + candidate) with the centroid, for every candidate at once
+        num = acc @ centroid + to_centroid
+        den = np.sqrt(np.maximum(acc @ acc + 2 * (vecs @ acc) + sq, 1e-12))
+        i = int(np.argmax(np.where(open_, num / den, -np.inf)))
+        open_[i] = False
+        if any(float(vecs[i] @ vecs[j]) / (length[i] * length[j]) > REPEAT_SIMILARITY for j in chosen):
+            continue
+        chosen.append(i)
+        acc = acc + vecs[i]
+    return chosen
+
+
+def _cosine(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / (len(a) * len(b)) ** 0.5 if a and b else 0.0
+
+
