@@ -6,7 +6,8 @@ import datetime as dt
 
 import numpy as np
 
-from storydesk.compare import (
+from storydesk.article.entities import EntityIndex
+from storydesk.event.compare import (
     align_claims,
     characterisation_conflicts,
     date_conflicts,
@@ -16,8 +17,7 @@ from storydesk.compare import (
     numbers_in,
     pair_similarity,
 )
-from storydesk.entities import ArticleEntities, EntityIndex
-from storydesk.models import Citation, Claim, Mention, Sentence
+from storydesk.models import ArticleEntities, Citation, Claim, Mention, Sentence
 
 
 def sent(article: str, index: int, text: str) -> Sentence:
@@ -170,9 +170,9 @@ def test_name_conflict_between_outlets_with_the_right_articles() -> None:
     b0 = sent("b", 0, "The allies will stage the Iron Heron Guardian exercise this month.")
     c0 = sent("c", 0, "The Iron Heron Shield drills start on Monday.")
     records = {
-        "a": ArticleEntities(mentions=[_mention("a", 0, "Iron Heron Shield")]),
-        "b": ArticleEntities(mentions=[_mention("b", 0, "Iron Heron Guardian")]),
-        "c": ArticleEntities(mentions=[_mention("c", 0, "Iron Heron Shield")]),
+        "a": ArticleEntities(mentions=(_mention("a", 0, "Iron Heron Shield"),)),
+        "b": ArticleEntities(mentions=(_mention("b", 0, "Iron Heron Guardian"),)),
+        "c": ArticleEntities(mentions=(_mention("c", 0, "Iron Heron Shield"),)),
     }
     vecs = {"a:0": unit(1, 0.1), "b:0": unit(1, 0.12), "c:0": unit(0.8, 0.6)}
     conflicts = name_conflicts(by_article(a0, b0, c0), EntityIndex(records), vecs)
@@ -185,8 +185,8 @@ def test_names_in_unrelated_statements_are_no_conflict() -> None:
     a0 = sent("a", 0, "The Iron Heron Shield exercise starts soon.")
     b0 = sent("b", 0, "Separately, the Iron Heron Guardian museum reopened.")
     records = {
-        "a": ArticleEntities(mentions=[_mention("a", 0, "Iron Heron Shield")]),
-        "b": ArticleEntities(mentions=[_mention("b", 0, "Iron Heron Guardian")]),
+        "a": ArticleEntities(mentions=(_mention("a", 0, "Iron Heron Shield"),)),
+        "b": ArticleEntities(mentions=(_mention("b", 0, "Iron Heron Guardian"),)),
     }
     vecs = {"a:0": unit(1, 0), "b:0": unit(0, 1)}
     assert name_conflicts(by_article(a0, b0), EntityIndex(records), vecs) == []

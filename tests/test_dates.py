@@ -11,28 +11,28 @@ import datetime as dt
 
 import pytest
 
-from storydesk.dates import (
-    STORYLINE_TIMELINE_KIND,
-    TIMELINE_KIND,
+from storydesk.article.timexes import (
     Fact,
-    TimelineStage,
-    TimexStage,
     clause_of,
-    date_event,
     dated_facts,
-    day_weights,
     is_stamp,
     lead_facts,
-    merge_facts,
     span_precision,
     strip_stamp,
-    summarize_timeline,
     tag_article,
 )
 from storydesk.embed import HashingEmbedder
-from storydesk.models import Article, Event, Sentence, Storyline, TimelineEntry, from_dict
-from storydesk.pipeline import Context
-from storydesk.store.sqlite import SQLiteStore
+from storydesk.event.analyze import (
+    EventInput,
+    StorylineInput,
+    TimelineStage,
+    analyze_event,
+    analyze_storyline,
+    event_dates,
+)
+from storydesk.event.timeline import date_event, day_weights, merge_facts, summarize_timeline
+from storydesk.models import Article, Event, Sentence, Storyline, TimelineEntry
+from storydesk.nlp import Models
 from storydesk.textutil import split_sentences
 
 D = dt.date
@@ -361,31 +361,35 @@ def test_stamps_date_no_fact_and_are_cut_from_fact_text() -> None:
 # --------------------------------------------------------------------------- stages
 
 
-def test_stages_date_events_and_build_timelines(tmp_path) -> None:
-    store = SQLiteStore(tmp_path / "d.db")
-    for aid, text, pub in (("a1", A1, MON), ("a2", A2, MON), ("a3", A3, D(2024, 3, 3))):
-        art, sents = article(aid, text, pub)
-        store.add_article(art, sents)
-    store.put_events([Event("ev-tour", ("a1", "a2"), "tour", "sl-1"), Event("ev-flood", ("a3",), "flood", "sl-1")], "t")
-    store.put_storylines([Storyline("sl-1", ("ev-flood", "ev-tour"), "Velm")], "t")
-    ctx = Context(store=store, _embedder=HashingEmbedder(256))
-    assert TimexStage().run(ctx)["processed"] == 3
-    assert TimelineStage().run(ctx) == {"events_dated": 2}
-    events = {e.id: e for e in store.events()}
-    assert (events["ev-tour"].start, events["ev-tour"].end) == (D(2024, 3, 8), D(2024, 3, 9))
-    assert (events["ev-flood"].start, events["ev-flood"].end) == (D(2024, 3, 2), D(2024, 3, 2))
-    rec = store.get_record(TIMELINE_KIND, "ev-tour")
-    assert rec is not None
-    tl = [from_dict(TimelineEntry, e) for e in rec[1]]
+def _event_input(eid: str, arts: list[tuple[Article, list[Sentence]]]) -> EventInput:
+    """What the event map reads for these articles (their timexes and facts computed as the article map does)."""
+    timexes = {a.id: tuple(tag_article(a, ss)) for a, ss in arts}
+    facts = {a.id: tuple(f.stored() for f in dated_facts(a, ss, timexes[a.id])) for a, ss in arts}
+    return EventInput(
+        event=Event(eid, tuple(a.id for a, _ in arts)),
+        articles=[a for a, _ in arts],
+        sentences={a.id: ss for a, ss in arts},
+        per_article={"timexes": timexes, "facts": facts},
+    )
+
+
+def test_event_and_storyline_maps_date_events_and_build_timelines() -> None:
+    models = Models(embedder=HashingEmbedder(256), sentence_embedder=HashingEmbedder(256))
+    a1, a2, a3 = (
+        article(aid, text, pub) for aid, text, pub in (("a1", A1, MON), ("a2", A2, MON), ("a3", A3, D(2024, 3, 3)))
+    )
+    tour = analyze_event(_event_input("ev-tour", [a1, a2]), models, [TimelineStage()])
+    flood = analyze_event(_event_input("ev-flood", [a3]), models, [TimelineStage()])
+    assert event_dates(tour["event_dates"]) == (D(2024, 3, 8), D(2024, 3, 9))
+    assert event_dates(flood["event_dates"]) == (D(2024, 3, 2), D(2024, 3, 2))
+    tl = tour["timeline"]
     assert [e.date for e in tl] == sorted(e.date for e in tl)
-    rec = store.get_record(STORYLINE_TIMELINE_KIND, "sl-1")
-    assert rec is not None
-    story = [from_dict(TimelineEntry, e) for e in rec[1]]
+    facts = [list(flood["event_facts"]), list(tour["event_facts"])]
+    story = analyze_storyline(StorylineInput(Storyline("sl-1", ("ev-flood", "ev-tour"), "Velm"), facts), models)[
+        "storyline_timeline"
+    ]
     assert {c.article for e in story for c in e.citations} == {"a1", "a2", "a3"}
     assert any(e.date == D(2024, 3, 2) and cited(e) == [("a3", 0)] for e in story)
-    # unchanged membership: nothing to redo
-    assert TimelineStage().run(ctx) == {"events_dated": 0}
-    store.close()
 
 
 # --------------------------------------------------------------------------- seeds (real articles, real model)
@@ -397,25 +401,28 @@ def test_seed_timeline_holds_the_gold_entries(tmp_path, seeds_dir, seeds_gold) -
     from pathlib import Path
 
     from storydesk.api import Storydesk
-    from storydesk.export import story
+    from storydesk.export import timeline_json
 
     with Storydesk(tmp_path / "seeds.db") as sd:
         rep = sd.ingest(sorted(seeds_dir.glob("*.txt")))
         assert len(rep.added) == 5
+        sd.build(["parse", "timex", "facts"])
         ids = {Path(a.source).name[:3]: a.id for a in sd.store.articles()}
         groups: dict[str, list[str]] = {}
         for name, g in seeds_gold["articles"].items():
             groups.setdefault(g["event"], []).append(ids[name[:3]])
-        sd.store.put_events([Event(f"ev-{k}", tuple(v), k, "sl") for k, v in groups.items()], "gold")
-        sd.store.put_storylines([Storyline("sl", tuple(f"ev-{k}" for k in groups), "seeds")], "gold")
-        ctx = sd.context()
-        TimexStage().run(ctx)
-        TimelineStage().run(ctx)
-        events = {e.id: e for e in sd.store.events()}
+        events = [Event(f"ev-{k}", tuple(v), k, "sl") for k, v in groups.items()]
+        inputs = sd.runner.event_inputs(events)
+        results = {i.event.id: analyze_event(i, sd.models, [TimelineStage()]) for i in inputs}
+        dates = {k: event_dates(r["event_dates"]) for k, r in results.items()}
         a, b = seeds_gold["events"]["A"], seeds_gold["events"]["B"]
-        assert (str(events["ev-A"].start), str(events["ev-A"].end)) == (a["start"], a["end"])
-        assert str(events["ev-B"].start) <= b["contains"] <= str(events["ev-B"].end)
-        timeline = story(sd.store)["storylines"][0]["timeline"]
+        assert (str(dates["ev-A"][0]), str(dates["ev-A"][1])) == (a["start"], a["end"])
+        assert str(dates["ev-B"][0]) <= b["contains"] <= str(dates["ev-B"][1])
+        facts = [list(r["event_facts"]) for r in results.values()]
+        line = analyze_storyline(
+            StorylineInput(Storyline("sl", tuple(e.id for e in events), "seeds"), facts), sd.models
+        )
+        timeline = timeline_json(line["storyline_timeline"])
     name_of = {v: k for k, v in ids.items()}
     for g in seeds_gold["timeline"]:
         hits = [t for t in timeline if t["date"] == g["date"] and t["end"] == g.get("end")]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from storydesk.entities import ArticleEntities, EntityIndex, _descriptions, name_key
-from storydesk.models import Mention
+from storydesk import artifacts as A
+from storydesk.article.entities import EntityIndex, _descriptions, name_key
+from storydesk.models import ArticleEntities, Mention
 
 
 def m(aid: str, text: str, etype: str, start: int = 0, sentence: int = 0) -> Mention:
@@ -101,14 +102,17 @@ def test_describe_resolves_unambiguous_descriptions_only() -> None:
 
 
 def test_roundtrip_of_stored_record() -> None:
-    rec = ArticleEntities([m("a", "Ana Vell", "PERSON")], [("Ostrava News Agency", "ONA")], [("governor", "Ana Vell")])
-    assert ArticleEntities.from_data(rec.as_dict()) == rec
+    rec = ArticleEntities(
+        (m("a", "Ana Vell", "PERSON"),), (("Ostrava News Agency", "ONA"),), (("governor", "Ana Vell"),)
+    )
+    assert A.MENTIONS.codec.decode(A.MENTIONS.codec.encode(rec)) == rec
 
 
 @pytest.mark.model
 def test_extract_labels_events_and_definitions() -> None:
-    from storydesk.entities import extract, load_nlp
+    from storydesk.article.entities import extract
     from storydesk.models import Article, Sentence
+    from storydesk.nlp import load_nlp
     from storydesk.textutil import split_sentences
 
     text = (
@@ -142,7 +146,7 @@ def test_surname_labelled_org_joins_its_person() -> None:
 
 
 def test_event_nouns_need_a_name_not_a_clause() -> None:
-    from storydesk.entities import _EVENT_NOUNS
+    from storydesk.article.entities import _EVENT_NOUNS
 
     assert _EVENT_NOUNS.match(" exercise later this month")
     assert _EVENT_NOUNS.match(" (ILS) summer exercises")

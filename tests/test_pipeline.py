@@ -54,7 +54,9 @@ def test_every_stage_declares_what_the_store_keeps():
         for a in (*st.requires, *st.assigns):
             assert A.ALL[a.name] is a
     stored = {a.name for st in ARTICLE_STAGES for a in st.assigns if a.stored}
-    assert stored == {"mentions", "timexes", "facts", "attributions", "provenance", "signature", "lead_vector", "signals"}
+    assert stored == {
+        *("mentions", "timexes", "facts", "attributions", "provenance", "signature", "lead_vector", "signals")
+    }
 
 
 def test_unknown_stage_is_a_clear_error(tmp_path, fake_embedder):
@@ -165,11 +167,13 @@ def test_an_edited_article_refreshes_its_event_outputs(built, tmp_path):
     art_before = store.stamps(A.ATTRIBUTIONS.name, [aid])[aid]
     extra = "\n\nThe ministry said on Tuesday that a second inquiry would report by June, officials told reporters."
     edited = type(old)(**{**old.__dict__, "text": old.text + extra})
-    from storydesk.textutil import split_sentences
     from storydesk.models import Sentence
+    from storydesk.textutil import split_sentences
 
-    sents = [Sentence(aid, i, edited.text[s.start : s.end], s.start, s.end, s.paragraph)
-             for i, s in enumerate(split_sentences(edited.text))]
+    sents = [
+        Sentence(aid, i, edited.text[s.start : s.end], s.start, s.end, s.paragraph)
+        for i, s in enumerate(split_sentences(edited.text))
+    ]
     assert store.add_article(edited, sents) == "updated"
     sd.build()
     assert store.stamps(A.ATTRIBUTIONS.name, [aid])[aid] != art_before
@@ -191,12 +195,18 @@ def test_a_new_original_refreshes_the_outputs_of_its_copies_event(built):
     before = _stamps(sd, A.CLAIMS)[ev_id]
     # a backfill: the same wire story, published a day before the current original
     earlier = type(original)(
-        **{**original.__dict__, "id": "backfill" + original.id[8:], "source": "backfill.txt",
-           "published": original.published - dt.timedelta(days=1)}
+        **{
+            **original.__dict__,
+            "id": "backfill" + original.id[8:],
+            "source": "backfill.txt",
+            "published": original.published - dt.timedelta(days=1),
+        }
     )
-    store.add_article(earlier, store.sentences(original.id) and [
-        type(s)(earlier.id, s.index, s.text, s.start, s.end, s.paragraph) for s in store.sentences(original.id)
-    ])
+    store.add_article(
+        earlier,
+        store.sentences(original.id)
+        and [type(s)(earlier.id, s.index, s.text, s.start, s.end, s.paragraph) for s in store.sentences(original.id)],
+    )
     sd.build()
     assert store.get_one(A.DUPLICATE, copy_id)["duplicate_of"] == earlier.id
     assert store.get_one(A.DUPLICATE, original.id)["duplicate_of"] == earlier.id

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from storydesk.entities import ArticleEntities, EntityIndex
-from storydesk.models import Article, Attribution, Mention, StrippedLine
-from storydesk.provenance import MediaResolver, article_provenance, looks_like_media, media_primaries
+from storydesk.article.entities import EntityIndex
+from storydesk.article.provenance import MediaResolver, article_provenance, looks_like_media, media_primaries
+from storydesk.models import Article, ArticleEntities, Attribution, Mention, StrippedLine
 
 
 def mention(aid: str, text: str, etype: str = "ORG") -> Mention:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from storydesk.embed import HashingEmbedder
+from storydesk.event.quotes import _canonical, align_quotes, is_speech_cue, quote_units
 from storydesk.models import Attribution, Provenance
-from storydesk.quotes import _canonical, align_quotes, is_speech_cue, quote_units
 from storydesk.textutil import fold
 
 

@@ -9,9 +9,8 @@ import pytest
 
 from storydesk.embed import HashingEmbedder
 from storydesk.eval.summary import citation_figures, hypothesis
-from storydesk.models import Article, Citation, Claim, Sentence
-from storydesk.summarize import (
-    Event,
+from storydesk.event.summarize import (
+    EventText,
     candidate,
     compressions,
     grounded,
@@ -24,6 +23,7 @@ from storydesk.summarize import (
     word_features,
     word_probabilities,
 )
+from storydesk.models import Article, Citation, Claim, Sentence
 from storydesk.textutil import split_sentences
 
 # --------------------------------------------------------------------------- the checker
@@ -146,7 +146,7 @@ ARTICLES = {
 }
 
 
-def _event() -> Event:
+def _event() -> EventText:
     emb = HashingEmbedder(256)
     arts, sents = [], {}
     for aid, (title, text) in ARTICLES.items():
@@ -156,7 +156,7 @@ def _event() -> Event:
         ]
     all_s = [s for ss in sents.values() for s in ss]
     vecs = dict(zip((f"{s.article_id}:{s.index}" for s in all_s), emb.encode([s.text for s in all_s]), strict=True))
-    return Event(articles=arts, sentences=sents, vecs=vecs)
+    return EventText(articles=arts, sentences=sents, vecs=vecs)
 
 
 def test_word_probabilities_favour_words_all_outlets_use() -> None:
@@ -204,7 +204,7 @@ def test_summary_of_an_event_without_titles_or_candidates() -> None:
         "q": [Sentence("q", i, text[sp.start : sp.end], sp.start, sp.end) for i, sp in enumerate(split_sentences(text))]
     }
     vecs = {f"q:{s.index}": np.ones(4) / 2 for s in sents["q"]}
-    head, summary = summarize_event(Event([art], sents, vecs))
+    head, summary = summarize_event(EventText([art], sents, vecs))
     assert head == ""
     assert summary and all(s.citations for s in summary)
 

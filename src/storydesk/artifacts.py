@@ -171,9 +171,7 @@ ATTRIBUTIONS = Artifact(
 PROVENANCE = Artifact("provenance", "article", Provenance, record(Provenance), "primary sources and relays")
 SIGNATURE = Artifact("signature", "article", np.ndarray, ArrayCodec("uint32[128]", "uint32"), "MinHash signature")
 LEAD_VECTOR = Artifact("lead_vector", "article", np.ndarray, ArrayCodec("float32[dim]", "float32"), "title+lead vector")
-SIGNALS = Artifact(
-    "signals", "article", ArticleSignals, record(ArticleSignals), "name and word bags, happening date"
-)
+SIGNALS = Artifact("signals", "article", ArticleSignals, record(ArticleSignals), "name and word bags, happening date")
 
 # Corpus step.
 DUPLICATE = Artifact("duplicate", "corpus", dict, PLAIN, "near-copy decision: {duplicate_of, similarity}")
@@ -185,6 +183,9 @@ STORYLINES = Artifact("storylines", "corpus", "Storyline", None, "storyline link
 # Event map.
 EVENT_DATES = Artifact("event_dates", "event", dict, PLAIN, "when the event happened: {start, end, how}")
 TIMELINE = Artifact("timeline", "event", tuple[TimelineEntry, ...], records(TimelineEntry), "dated facts, merged")
+EVENT_FACTS = Artifact(
+    "event_facts", "event", tuple[DatedFact, ...], records(DatedFact), "the event's merged facts (for storylines)"
+)
 ENTITIES = Artifact("entities", "event", tuple[Entity, ...], records(Entity), "canonical entities of the event")
 QUOTES = Artifact("quotes", "event", tuple[Quote, ...], records(Quote), "quotes aligned across outlets")
 CLAIMS = Artifact("claims", "event", tuple[Claim, ...], records(Claim), "claims with their sources")
@@ -228,6 +229,7 @@ ALL: dict[str, Artifact] = {
         STORYLINES,
         EVENT_DATES,
         TIMELINE,
+        EVENT_FACTS,
         ENTITIES,
         QUOTES,
         CLAIMS,

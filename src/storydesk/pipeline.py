@@ -990,17 +990,16 @@ class Runner:
             tasks = []
             stamps = store.stamps(A.STORYLINE_TIMELINE.name, chunk)
             for sl in store.storylines(chunk):
-                members = sorted({a for e in store.events(list(sl.events)) for a in e.articles})
-                facts = store.get_rows(A.FACTS.name, members)
+                events = list(sl.events)
+                rows = store.get_rows(A.EVENT_FACTS.name, events)
                 fp = stage_fingerprint(
-                    stage, self.models, [members, [facts[m].digest if m in facts else None for m in members]]
+                    stage, self.models, [events, [rows[e].digest if e in rows else None for e in events]]
                 )
                 got = stamps.get(sl.id)
                 if got is not None and got.fingerprint == fp:
                     continue
-                order = store.in_publication_order(members)
-                flat = [f for m in order if m in facts for f in A.FACTS.codec.decode(facts[m].data)]
-                tasks.append((StorylineInput(sl, flat), fp))
+                facts = [list(A.EVENT_FACTS.codec.decode(rows[e].data)) for e in events if e in rows]
+                tasks.append((StorylineInput(sl, facts), fp))
             result = _storyline_rows(tasks, self.models) if tasks else []
             with store.transaction():
                 store.put_rows(A.STORYLINE_TIMELINE.name, [r for rows in result for r in rows])

@@ -97,6 +97,24 @@ STATE_MEDIA = {
     "sputnik",
     "rt",
 }
+#: The state news agency of a country, by the country's name or nationality adjective (folded): what
+#: "state media" means in an article about that country when the article names no state medium itself.
+COUNTRY_STATE_MEDIA = {
+    **dict.fromkeys(("north korea", "north korean", "dprk", "pyongyang"), "KCNA"),
+    **dict.fromkeys(("china", "chinese", "beijing"), "Xinhua"),
+    **dict.fromkeys(("russia", "russian", "kremlin", "moscow"), "TASS"),
+    **dict.fromkeys(("iran", "iranian", "tehran"), "IRNA"),
+    **dict.fromkeys(("syria", "syrian", "damascus"), "SANA"),
+    **dict.fromkeys(("saudi arabia", "saudi", "riyadh"), "SPA"),
+    **dict.fromkeys(("vietnam", "vietnamese", "hanoi"), "VNA"),
+    **dict.fromkeys(("egypt", "egyptian", "cairo"), "MENA"),
+    **dict.fromkeys(("united arab emirates", "uae", "emirati"), "WAM"),
+    **dict.fromkeys(("qatar", "qatari", "doha"), "QNA"),
+    **dict.fromkeys(("belarus", "belarusian", "minsk"), "BelTA"),
+    **dict.fromkeys(("azerbaijan", "azerbaijani", "baku"), "AZERTAC"),
+    **dict.fromkeys(("laos", "lao", "vientiane"), "KPL"),
+    **dict.fromkeys(("jordan", "jordanian", "amman"), "Petra"),
+}
 _MEDIA_WORDS = re.compile(
     r"\b(news|agency|press|times|post|herald|journal|tribune|gazette|daily|telegraph|guardian|chronicle|"
     r"wire|television|tv|radio|broadcast\w*|sinmun|ilbo|shimbun|media|newspaper|outlet|magazine|network|"
@@ -165,8 +183,21 @@ class MediaResolver:
                     for alias in self._aliases(name):
                         self.state.add(name_key(alias))
                     counts[name] += 1
+        if not counts:
+            # no apposition ("state media KCNA"): the state media the articles name on their own
+            for rec in entities.values():
+                for men in rec.mentions:
+                    if men.type in ("ORG", "PERSON", "GPE") and name_key(men.text) in STATE_MEDIA:
+                        counts[self.canonical(men.text)] += 1
+        if not counts:
+            # none named: the state agency of the country the articles are about
+            for rec in entities.values():
+                for men in rec.mentions:
+                    agency = COUNTRY_STATE_MEDIA.get(name_key(men.text)) if men.type in ("GPE", "NORP") else None
+                    if agency:
+                        counts[agency] += 1
         if counts:
-            # "state media" with no name resolves to the state medium this corpus names most.
+            # "state media" with no name resolves to the state medium the articles point at most.
             self.generic_map["state media"] = counts.most_common(1)[0][0]
         for n in list(self.state):
             ent = index.lookup(n)
@@ -225,7 +256,10 @@ class MediaResolver:
     def is_generic(self, surface: str) -> bool:
         """True for a reference to a medium that names none ("the report", "state media", "a media report")."""
         s = surface.strip()
-        if not s or any(f" {k} " in " " + name_key(s) + " " for k, _ in self._media_aliases()):
+        if not s:
+            return False
+        key = " " + name_key(s) + " "
+        if any(f" {k} " in key for k, _ in self._media_aliases()):
             return False
         return bool(_GENERIC_MEDIA.search(s))
 

@@ -37,7 +37,6 @@ _REPORT_SUBJECT = re.compile(
 )
 
 
-
 # --------------------------------------------------------------------------- precision
 
 
@@ -116,7 +115,6 @@ def tag_article(article: Article, sentences: Sequence[Sentence]) -> list[TimeExp
                 )
             )
     return out
-
 
 
 # --------------------------------------------------------------------------- clauses
@@ -247,7 +245,6 @@ def _tidy_clause(clause: str, whole: bool) -> str:
         return clause
     clause = _LEAD_WORD.sub("", clause, count=1)
     return clause[:1].upper() + clause[1:] if clause else clause
-
 
 
 # --------------------------------------------------------------------------- dated facts
@@ -434,7 +431,6 @@ def dated_facts(article: Article, sentences: Sequence[Sentence], timexes: Sequen
     return out
 
 
-
 _WORD = re.compile(r"[a-z][a-z'-]{2,}|\d+")
 _STOP = words(
     """the and for that with from this have has had was were are its his her their they them than then there
@@ -463,7 +459,6 @@ def _content_words(text: str) -> set[str]:
 
 #: how many opening sentences of an article are candidates for its publication day
 LEAD_SENTENCES = 5
-
 
 
 def lead_facts(
@@ -512,5 +507,3 @@ def lead_facts(
         for s in sentences[:n]
         if s.index not in dated and s.text.strip()
     ]
-
-

@@ -39,6 +39,7 @@ builds and in the store (the ``event_state`` and ``event_sum`` artifacts), so
 one more article costs a few milliseconds, not a reload. Storylines are linked
 by :mod:`storydesk.corpus.storylines`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,6 +60,7 @@ VERSION = "cluster-4"
 #: Terms kept per event bag (the heaviest), so that state stays small for big events.
 BAG_LIMIT = 400
 
+
 @dataclass
 class Signals:
     """What the event assignment knows about one article."""
@@ -71,9 +73,7 @@ class Signals:
     happened: tuple[dt.date, dt.date] | None = None
 
 
-def make_signals(
-    article_id: str, published: dt.date | None, vector: np.ndarray, sig: ArticleSignals
-) -> Signals:
+def make_signals(article_id: str, published: dt.date | None, vector: np.ndarray, sig: ArticleSignals) -> Signals:
     """The working :class:`Signals` of an article from its stored vector and :class:`ArticleSignals`."""
     return Signals(
         id=article_id,
@@ -583,5 +583,3 @@ FEATURES = (
     "words average cosine",
     "log event size",
 )
-
-

@@ -25,7 +25,7 @@ from storydesk.artifacts import Artifact
 from storydesk.event.compare import compare_event
 from storydesk.event.quotes import align_quotes
 from storydesk.event.summarize import EventText, summarize_event
-from storydesk.event.timeline import date_event, embed_facts, merge_facts
+from storydesk.event.timeline import date_event, embed_facts, entries, merge, paired
 from storydesk.models import Article, DatedFact, Event, Sentence, Storyline
 from storydesk.nlp import Models
 
@@ -118,33 +118,36 @@ class EventStage:
         raise NotImplementedError
 
 
-def _facts(p: _Pass) -> list[Fact]:
-    """Working facts of the event's articles (in article order), with vectors."""
-    facts = [Fact.of(f) for a in p.inp.articles for f in p.art("facts").get(a.id, ())]
-    if facts:
-        embed_facts(facts, p.models.sentences())
-    return facts
+def merged_facts(facts: Sequence[Fact], models: Models, groups: Sequence[int] | None = None) -> list[Fact]:
+    """Facts merged across outlets: the transformer judges only the facts that have a candidate partner."""
+    embed_facts(facts, models.lead(), only=paired(facts, groups))
+    return merge(facts, groups)
 
 
 class TimelineStage(EventStage):
     """When the event happened, and its timeline of dated facts."""
 
     name = "timeline"
-    version = "timeline-4"
+    version = "timeline-5"
     requires = (A.EVENTS, A.ARTICLE, A.TIMEXES, A.FACTS)
-    assigns = (A.EVENT_DATES, A.TIMELINE)
-    uses_sentence_vectors = True
+    assigns = (A.EVENT_DATES, A.TIMELINE, A.EVENT_FACTS)
+
+    def identity(self, models: Models) -> list[Any]:
+        """The embedder that judges facts (the lead embedder, MiniLM)."""
+        return [models.lead_id()]
 
     def compute(self, p: _Pass) -> Values:
         """Date the event and merge its facts."""
         start, end, how = date_event(p.inp.articles, {k: list(v) for k, v in p.art("timexes").items()})
+        facts = merged_facts([Fact.of(f) for a in p.inp.articles for f in p.art("facts").get(a.id, ())], p.models)
         return {
             "event_dates": {
                 "start": start.isoformat() if start else None,
                 "end": end.isoformat() if end else None,
                 "how": how,
             },
-            "timeline": tuple(merge_facts(_facts(p))),
+            "timeline": tuple(entries(facts)),
+            "event_facts": tuple(f.stored() for f in facts),
         }
 
 
@@ -165,17 +168,20 @@ class QuotesStage(EventStage):
     """Quotes aligned across outlets, with their independent sources."""
 
     name = "quotes"
-    version = "quotes-3"
+    version = "quotes-4"
     requires = (A.EVENTS, A.ARTICLE, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS)
     assigns = (A.QUOTES,)
-    uses_sentence_vectors = True
+
+    def identity(self, models: Models) -> list[Any]:
+        """The embedder that judges statements (the lead embedder, MiniLM)."""
+        return [models.lead_id()]
 
     def compute(self, p: _Pass) -> Values:
-        """Align the event's quotes."""
+        """Align the event's quotes (the transformer reads only statements another outlet may also carry)."""
         attrs = {k: list(v) for k, v in p.art("attributions").items()}
         quotes = align_quotes(
             attrs,
-            p.models.sentences(),
+            p.models.lead(),
             dict(p.art("provenance")),
             p.index(),
             {a.id: a.text for a in p.inp.articles},
@@ -273,33 +279,32 @@ def analyze_event(inp: EventInput, models: Models, stages: Sequence[EventStage] 
 
 @dataclass
 class StorylineInput:
-    """What the storyline map reads: the storyline and the dated facts of its articles."""
+    """What the storyline map reads: the storyline and its events' merged facts (one list per event)."""
 
     storyline: Storyline
-    facts: list[DatedFact]
+    facts: list[list[DatedFact]]
 
 
 class StorylineTimelineStage:
-    """A storyline's timeline: the dated facts of all its events' articles, merged."""
+    """A storyline's timeline: its events' timelines, with the same fact told in two events folded into one."""
 
     name: ClassVar[str] = "storyline_timeline"
-    version: ClassVar[str] = "storyline-timeline-1"
+    version: ClassVar[str] = "storyline-timeline-2"
     scope: ClassVar[str] = "storyline"
-    requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.FACTS)
+    requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.EVENT_FACTS)
     assigns: ClassVar[tuple[Artifact, ...]] = (A.STORYLINE_TIMELINE,)
     settings: ClassVar[tuple[str, ...]] = ()
 
     def identity(self, models: Models) -> list[Any]:
-        """The sentence embedder."""
-        return [models.sentence_id()]
+        """The embedder that judges facts."""
+        return [models.lead_id()]
 
 
 def analyze_storyline(inp: StorylineInput, models: Models) -> Values:
-    """The storyline map: the storyline's merged timeline."""
-    facts = [Fact.of(f) for f in inp.facts]
-    if facts:
-        embed_facts(facts, models.sentences())
-    return {"storyline_timeline": tuple(merge_facts(facts))}
+    """The storyline map: the storyline's timeline (facts of one event are not merged again)."""
+    facts = [Fact.of(f) for group in inp.facts for f in group]
+    groups = [g for g, group in enumerate(inp.facts) for _f in group]
+    return {"storyline_timeline": tuple(entries(merged_facts(facts, models, groups)))}
 
 
 def event_dates(values: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None]:

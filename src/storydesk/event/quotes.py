@@ -306,9 +306,20 @@ def align_quotes(
 
     df: Counter[str] = Counter(x for u in units for x in u.stems | u.context_stems)
     idf = {x: math.log(1 + len(units) / c) for x, c in df.items()}
-    qv = embedder.encode([u.text for u in units])
-    cv = embedder.encode([u.context for u in units])
     n = len(units)
+    # Only statements whose speaker is quoted in another article can align: only they are embedded.
+    outlets: dict[str | None, set[str]] = defaultdict(set)
+    for u in units:
+        outlets[u.speaker].add(u.article)
+    need = [i for i, u in enumerate(units) if len(outlets[u.speaker]) > 1]
+    qv = np.zeros((n, 1), dtype=np.float32)
+    cv = np.zeros((n, 1), dtype=np.float32)
+    if need:
+        q = embedder.encode([units[i].text for i in need] + [units[i].context for i in need])
+        qv = np.zeros((n, q.shape[1]), dtype=np.float32)
+        cv = np.zeros((n, q.shape[1]), dtype=np.float32)
+        qv[need] = q[: len(need)]
+        cv[need] = q[len(need) :]
     score = np.zeros((n, n), dtype=np.float32)
     pairs: list[tuple[float, int, int]] = []
     for i in range(n):

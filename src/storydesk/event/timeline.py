@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -77,14 +77,19 @@ def date_event(
     return None, None, "undated"
 
 
+def embed_facts(facts: Sequence[Fact], embedder: Embedder, only: set[int] | None = None) -> None:
+    """Set ``vec`` and ``core_vec`` of each fact (or only of the facts ``only`` lists), each text embedded once.
 
-def embed_facts(facts: Sequence[Fact], embedder: Embedder) -> None:
-    """Set ``vec`` and ``core_vec`` of each fact (each distinct text embedded once)."""
-    texts = list(dict.fromkeys(t for f in facts for t in (f.text, f.core or f.text)))
+    Merging compares only facts whose spans nest (:func:`paired` lists them), so a
+    fact with no candidate partner never needs a vector: embedding just the others
+    spends the transformer where it decides something.
+    """
+    chosen = [f for i, f in enumerate(facts) if only is None or i in only]
+    texts = list(dict.fromkeys(t for f in chosen for t in (f.text, f.core or f.text)))
     if not texts:
         return
     vecs = dict(zip(texts, embedder.encode(texts), strict=True))
-    for f in facts:
+    for f in chosen:
         f.vec = vecs[f.text]
         f.core_vec = vecs[f.core or f.text]
 
@@ -184,10 +189,14 @@ def _restated_coarser(x: tuple[dt.date, dt.date, int], y: tuple[dt.date, dt.date
     return x[2] > 0 and y[2] == 0 and x[0] <= y[0] and y[1] <= x[1] and x[:2] != y[:2]
 
 
-def _candidate_pairs(facts: Sequence[Fact]) -> list[tuple[float, int, int]]:
-    """Pairs of facts that may state the same thing, with their similarity.
+def _pairs(
+    facts: Sequence[Fact], groups: Sequence[int] | None = None
+) -> Iterator[tuple[int, int, dict[str, float], bool]]:
+    """Every pair of facts that may state the same thing: ``(i, j, thresholds, same span)``.
 
-    Pairs with equal spans come first, then nested ones; each part best first.
+    Facts may be one when their spans are equal, or when one lies inside the other
+    (spans up to :data:`MAX_NESTING_DAYS`). With ``groups``, facts of one group are never paired
+    (they were merged, or kept apart, already).
     """
     by_span: dict[tuple[dt.date, dt.date], list[int]] = defaultdict(list)
     for i, f in enumerate(facts):
@@ -200,85 +209,123 @@ def _candidate_pairs(facts: Sequence[Fact]) -> list[tuple[float, int, int]]:
             while (y, m) <= (sp[1].year, sp[1].month):
                 outer_by_month[(y, m)].append(sp)
                 y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    same: list[tuple[float, int, int]] = []
-    nested: list[tuple[float, int, int]] = []
 
-    def add(i: int, j: int, table: dict[str, float], pairs: list[tuple[float, int, int]]) -> None:
-        fi, fj = facts[i], facts[j]
-        mode = "vec" if fi.vec is not None and fj.vec is not None else "words"
-        sim = similarity(fi, fj)
-        if sim >= table[mode]:
-            pairs.append((sim, i, j))
+    def apart(i: int, j: int) -> bool:
+        return groups is not None and groups[i] == groups[j]
 
     for sp, idx in by_span.items():
         for x in range(len(idx)):
             for y in range(x + 1, len(idx)):
+                if apart(idx[x], idx[y]):
+                    continue
                 table = SPECIFIC_SPAN_THRESHOLD if _specific(facts[idx[x]], facts[idx[y]]) else SAME_SPAN_THRESHOLD
-                add(idx[x], idx[y], table, same)
-        outers = {o for o in outer_by_month.get((sp[0].year, sp[0].month), []) if o != sp and _nested(o, sp)}
+                yield idx[x], idx[y], table, True
+        outers = sorted({o for o in outer_by_month.get((sp[0].year, sp[0].month), []) if o != sp and _nested(o, sp)})
         for o in outers:
             if (o[1] - o[0]) <= (sp[1] - sp[0]):
                 continue  # count each nested pair once, from its inner span
             for i in idx:
                 for j in by_span[o]:
-                    add(i, j, NESTED_THRESHOLD, nested)
+                    if not apart(i, j):
+                        yield i, j, NESTED_THRESHOLD, False
+
+
+def paired(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> set[int]:
+    """Indices of the facts that have a candidate partner (only those need vectors to be merged)."""
+    return {k for i, j, _t, _s in _pairs(facts, groups) for k in (i, j)}
+
+
+def _candidate_pairs(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> list[tuple[float, int, int]]:
+    """Pairs of facts that may state the same thing, alike enough, with their similarity.
+
+    Pairs with equal spans come first, then nested ones; each part best first.
+    """
+    same: list[tuple[float, int, int]] = []
+    nested: list[tuple[float, int, int]] = []
+    for i, j, table, equal in _pairs(facts, groups):
+        fi, fj = facts[i], facts[j]
+        mode = "vec" if fi.vec is not None and fj.vec is not None else "words"
+        sim = similarity(fi, fj)
+        if sim >= table[mode]:
+            (same if equal else nested).append((sim, i, j))
     # Equal dates are the stronger evidence: those pairs are joined first.
     return sorted(same, key=lambda p: -p[0]) + sorted(nested, key=lambda p: -p[0])
 
 
-def merge_facts(facts: Sequence[Fact], horizon: dt.date | None = None) -> list[TimelineEntry]:
-    """Fold facts stating the same dated fact into one entry citing every source.
+def merge(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> list[Fact]:
+    """Fold facts stating the same dated fact into one fact citing every source.
 
     Two facts may be one when their spans nest (one lies within the other) and
     they are alike enough (:func:`similarity`; the bar is lower for equal spans).
     Candidate pairs are joined best first, keeping each group consistent (see
-    :class:`_Clusters`). An entry takes the most precise span of its group (a day
-    or range before a week, a week before a month; then the shortest) and the text
-    of the member closest to the others among those with that span.
+    :class:`_Clusters`). A merged fact takes the most precise span of its group (a
+    day or range before a week, a week before a month; then the shortest) and the
+    text of the member closest to the others among those with that span.
 
     Args:
-        facts: Dated facts from :func:`dated_facts` (optionally with vectors).
-        horizon: Where coverage starts (the earliest publication date of the
-            collection); entries ending more than :data:`BACKGROUND_DAYS` before it
-            are marked ``background``. Default: the earliest publication date among
-            the facts.
+        facts: Dated facts (with vectors where :func:`paired` says they are needed).
+        groups: A group number per fact; facts of one group are not merged with each
+            other (a storyline merges its events' already merged facts).
 
     Returns:
-        Entries in date order; same-day entries with more citing articles first.
+        Merged facts in date order; same-day facts cited by more articles first.
     """
-    if horizon is None:
-        pubs = [p for f in facts for p in f.published]
-        horizon = min(pubs) if pubs else None
     clusters = _Clusters(facts)
     sims: dict[tuple[int, int], float] = {}
-    for sim, i, j in _candidate_pairs(facts):
+    for sim, i, j in _candidate_pairs(facts, groups):
         if clusters.union(i, j):
             sims[(i, j)] = sims[(j, i)] = sim
-    groups: dict[int, list[int]] = defaultdict(list)
+    members_of: dict[int, list[int]] = defaultdict(list)
     for i in range(len(facts)):
-        groups[clusters.find(i)].append(i)
-    cutoff = horizon - dt.timedelta(days=BACKGROUND_DAYS) if horizon else None
-    out: list[tuple[TimelineEntry, int]] = []
-    for members in groups.values():
+        members_of[clusters.find(i)].append(i)
+    out: list[tuple[Fact, int]] = []
+    for members in members_of.values():
         tight = min(members, key=lambda i: (_RANK[facts[i].precision], facts[i].last - facts[i].first))
         span = (facts[tight].first, facts[tight].last)
         same = [i for i in members if (facts[i].first, facts[i].last) == span]
         head = max(same, key=lambda i: (sum(sims.get((i, j), 0.0) for j in members), facts[i].role == "event", -i))
         f = facts[head]
         cites: list[Citation] = []
+        published: list[dt.date] = []
         for i in sorted(members, key=lambda i: (i != head, i)):
             cites.extend(c for c in facts[i].citations if c not in cites)
-        entry = TimelineEntry(
+            published.extend(p for p in facts[i].published if p not in published)
+        merged = Fact(f.first, f.last, f.precision, f.text, cites, f.core, published, f.role, f.vec, f.core_vec)
+        out.append((merged, len({c.article for c in cites})))
+    out.sort(key=lambda x: (x[0].first, x[0].last, -x[1]))
+    return [f for f, _n in out]
+
+
+def entries(facts: Sequence[Fact], horizon: dt.date | None = None) -> list[TimelineEntry]:
+    """Merged facts as timeline entries.
+
+    Args:
+        facts: Merged facts (from :func:`merge`), in date order.
+        horizon: Where coverage starts (the earliest publication date of the
+            collection); entries ending more than :data:`BACKGROUND_DAYS` before it
+            are marked ``background``. Default: the earliest publication date among
+            the facts.
+    """
+    if horizon is None:
+        pubs = [p for f in facts for p in f.published]
+        horizon = min(pubs) if pubs else None
+    cutoff = horizon - dt.timedelta(days=BACKGROUND_DAYS) if horizon else None
+    return [
+        TimelineEntry(
             date=f.first,
             end=f.last if f.last != f.first else None,
             text=f.text,
-            citations=tuple(cites),
+            citations=tuple(f.citations),
             precision="day" if f.precision == "range" else f.precision,
             background=bool(cutoff and f.last < cutoff),
         )
-        out.append((entry, len({c.article for c in cites})))
-    out.sort(key=lambda x: (x[0].date, x[0].end or x[0].date, -x[1]))
-    return [e for e, _n in out]
+        for f in facts
+    ]
+
+
+def merge_facts(facts: Sequence[Fact], horizon: dt.date | None = None) -> list[TimelineEntry]:
+    """:func:`merge` then :func:`entries`: the timeline of some facts."""
+    return entries(merge(facts), horizon)
 
 
 # --------------------------------------------------------------------------- summaries
@@ -320,7 +367,6 @@ def day_weights(facts: Sequence[Fact]) -> dict[dt.date, float]:
         for d, w in v.items():
             out[d] += w
     return dict(out)
-
 
 
 def summarize_timeline(
@@ -433,5 +479,3 @@ def _centroid_pick(vecs: np.ndarray, centroid: np.ndarray, k: int) -> list[int]:
 
 def _cosine(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / (len(a) * len(b)) ** 0.5 if a and b else 0.0
-
-
