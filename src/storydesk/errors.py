@@ -7,8 +7,10 @@ caller can catch one class. The tree is small and documented::
     ├── ConfigError            bad option, unknown stage, missing optional extra
     ├── InputError             an input cannot be read as an article at all
     │   └── RejectedInput      one input rejected, with a machine-readable reason code
+    ├── NotFoundError          no article, event or storyline with that id
     ├── StoreError             the store cannot be opened, migrated or written
-    │   └── SchemaVersionError the database was written by a newer storydesk
+    │   ├── SchemaVersionError the database was written by a newer storydesk
+    │   └── StoreBusyError     another writer held the database for longer than the busy timeout
     ├── PipelineError          stages do not fit together, or a stage failed
     │   └── MissingInputError  a stage needs records that no earlier stage produced
     ├── ModelError             an offline model or its files are not installed
@@ -52,6 +54,18 @@ class RejectedInput(InputError):
 
 class StoreError(StorydeskError):
     """The store cannot be opened, migrated or written."""
+
+
+class NotFoundError(StorydeskError):
+    """No article, event or storyline with the requested id.
+
+    Deliberately not a :class:`KeyError`: a ``KeyError`` raised by a bug must not
+    be mistaken for "not found".
+    """
+
+
+class StoreBusyError(StoreError):
+    """Another writer held the database lock for longer than the busy timeout."""
 
 
 class SchemaVersionError(StoreError):
