@@ -26,7 +26,6 @@ from storydesk.embed import HashingEmbedder
 from storydesk.export import schema
 from storydesk.store import open_store
 from storydesk.web import create_app, views
-from test_store_postgres import pg_server, pg_url  # noqa: F401 - PostgreSQL fixtures (skip without the extra)
 
 TOKEN = "s3cret-test-token"
 
@@ -743,7 +742,7 @@ def test_store_browsing_queries_match_the_generic_versions(tmp_path):
 
 def test_serves_a_postgresql_store(request, tmp_path):
     """The same app over the PostgreSQL backend (skips without the [postgres] extra)."""
-    url = request.getfixturevalue("pg_url")  # imported from test_store_postgres
+    url = request.getfixturevalue("pg_url")  # from conftest.py
     src = tmp_path / "fire.json"
     src.write_text(json.dumps(FIRE), encoding="utf-8")
     with Storydesk(url, embedder=HashingEmbedder(256)) as sd:
