@@ -813,3 +813,39 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path: Path):
     con.close()
     with open_store(path, readonly=True) as ro:  # upgraded once: readers open it now
         assert ro.article_count() == 4
+
+
+def test_sqlite_migrations_are_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from storydesk.store import sql
+
+    def boom(*_a: object) -> None:
+        raise RuntimeError("late failure")
+
+    # A fresh file: a failure after the tables were created leaves no table behind.
+    monkeypatch.setattr(sql._SQLite, "create_search", boom)
+    fresh = tmp_path / "fresh.db"
+    with pytest.raises(RuntimeError, match="late failure"):
+        open_store(fresh)
+    con = sqlite3.connect(fresh)
+    assert con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    con.close()
+    monkeypatch.undo()
+    # A version-1 file: a failure at the very end of the upgrade leaves it as it was.
+    old = tmp_path / "v1.db"
+    con = sqlite3.connect(old)
+    con.executescript(V1_SQLITE_DDL)
+    for stmt, params in v1_rows():
+        con.execute(stmt, params)
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    before = list(con.iterdump())
+    con.close()
+    monkeypatch.setattr(sql._SQLite, "drop_legacy", boom)
+    with pytest.raises(RuntimeError, match="late failure"):
+        open_store(old)
+    con = sqlite3.connect(old)
+    assert list(con.iterdump()) == before and con.execute("PRAGMA user_version").fetchone()[0] == 1
+    con.close()
+    monkeypatch.undo()
+    with open_store(old) as s:
+        assert s.article_count() == 3
