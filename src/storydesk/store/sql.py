@@ -37,6 +37,7 @@ changed something bumps ``storydesk_schema.generation``, which is the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -371,9 +372,36 @@ def _search_words(query: str) -> list[str]:
     return [w for w in words if re.search(r"[^\W_]", w)]
 
 
+# Statements used per article or per call of a hot method, built once (SQLAlchemy
+# then reuses their compiled form instead of rebuilding and re-keying them).
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
 _SELECT_ARTICLE = sa.select(articles)
-_TEXTS = sa.select(articles.c.id, articles.c.text).where(articles.c.id.in_(sa.bindparam("ids", expanding=True)))
+_ARTICLE_BY_ID = _SELECT_ARTICLE.where(articles.c.id == sa.bindparam("b_id"))
+_ARTICLES_BY_IDS = _SELECT_ARTICLE.where(articles.c.id.in_(_IDS))
+_INSERT_ARTICLE = (
+    sa.insert(articles)
+    .values(seq=sa.select(sa.func.coalesce(sa.func.max(articles.c.seq), 0) + 1).scalar_subquery())
+    .inline()  # no RETURNING of the new seq: nobody reads it
+)
+_UPDATE_ARTICLE = sa.update(articles).where(articles.c.id == sa.bindparam("b_id"))
+_INSERT_SENTENCES = sa.insert(sentences)
+_DELETE_SENTENCES = sa.delete(sentences).where(sentences.c.article_id == sa.bindparam("b_id"))
+_DELETE_ARTICLE_ARTIFACTS = sa.delete(artifacts).where(
+    artifacts.c.key == sa.bindparam("b_id"), artifacts.c.artifact.in_(sa.bindparam("names", expanding=True))
+)
+_SPANS = (
+    sa.select(sentences.c.article_id, sentences.c.idx, sentences.c.start, sentences.c.end, sentences.c.paragraph)
+    .where(sentences.c.article_id.in_(_IDS))
+    .order_by(sentences.c.article_id, sentences.c.idx)
+)
+_MEMBERS = (
+    sa.select(event_members.c.event_id, event_members.c.article_id)
+    .where(event_members.c.event_id.in_(_IDS))
+    .order_by(event_members.c.event_id, event_members.c.pos)
+)
+_TEXTS = sa.select(articles.c.id, articles.c.text).where(articles.c.id.in_(_IDS))
 _ROWS = sa.select(artifacts.c.key, artifacts.c.version, artifacts.c.fingerprint, artifacts.c.digest, artifacts.c.data)
+_ROWS_BY_KEYS = _ROWS.where(artifacts.c.artifact == sa.bindparam("a"), artifacts.c.key.in_(_IDS))
 _EVENT = sa.select(events.c.id, events.c.title, events.c.storyline, events.c.start, events.c.end)
 
 
@@ -1158,33 +1186,29 @@ class SQLStore(Store):
             {"article_id": a.id, "idx": s.index, "start": s.start, "end": s.end, "paragraph": s.paragraph}
             for s in sentences
         ]
+        by_id = {"b_id": a.id}
         with self._lock:
             if not self._depth and self._stored_equal(a):
                 return "unchanged"  # read outside the writer lock: re-ingest does not queue behind writers
             with self.transaction():
-                row = self._x(sa.select(articles).where(articles.c.id == a.id)).first()
+                row = self._x(_ARTICLE_BY_ID, by_id).first()
                 if row is None:
-                    next_seq = sa.select(sa.func.coalesce(sa.func.max(articles.c.seq), 0) + 1).scalar_subquery()
-                    self._w(sa.insert(articles).values(seq=next_seq, ingested_at=_now(), **values))
+                    self._w(_INSERT_ARTICLE, {**values, "ingested_at": _now()})
                     status: AddStatus = "added"
                 else:
                     if _article(row) == a:
                         return "unchanged"
-                    self._w(sa.update(articles).where(articles.c.id == a.id).values(**values))
-                    self._w(sa.delete(sentences_t).where(sentences_t.c.article_id == a.id))
+                    self._w(_UPDATE_ARTICLE, {**values, **by_id})
+                    self._w(_DELETE_SENTENCES, by_id)
                     if self.article_artifacts:
-                        self._w(
-                            sa.delete(artifacts).where(
-                                artifacts.c.key == a.id, artifacts.c.artifact.in_(sorted(self.article_artifacts))
-                            )
-                        )
+                        self._w(_DELETE_ARTICLE_ARTIFACTS, {**by_id, "names": sorted(self.article_artifacts)})
                     status = "updated"
-                self._w(sa.insert(sentences_t), sentence_rows)
+                self._w(_INSERT_SENTENCES, sentence_rows)
                 self._enqueue("article", [a.id])
             return status
 
     def _stored_equal(self, a: Article) -> bool:
-        row = self._x(sa.select(articles).where(articles.c.id == a.id)).first()
+        row = self._x(_ARTICLE_BY_ID, {"b_id": a.id}).first()
         return row is not None and _article(row) == a
 
     def get_article(self, article_id: str) -> Article:
@@ -1206,9 +1230,8 @@ class SQLStore(Store):
             if ids is None:
                 return [_article(r) for r in self._x(_SELECT_ARTICLE.order_by(*_PUBLICATION_ORDER)).all()]
             rows: list[sa.Row[*tuple[Any, ...]]] = []
-            stmt = _SELECT_ARTICLE.where(articles.c.id.in_(sa.bindparam("ids", expanding=True)))
             for chunk in self._in(ids):
-                rows.extend(self._x(stmt, {"ids": list(chunk)}).all())
+                rows.extend(self._x(_ARTICLES_BY_IDS, {"ids": list(chunk)}).all())
         rows.sort(key=lambda r: _publication_key(r.published, r.seq))
         return [_article(r) for r in rows]
 
@@ -1240,12 +1263,6 @@ class SQLStore(Store):
 
     def sentences_of(self, ids: Iterable[str]) -> dict[str, list[Sentence]]:
         """Sentence lists of several articles (two queries per chunk of ids)."""
-        s = sentences_t
-        spans = (
-            sa.select(s.c.article_id, s.c.idx, s.c.start, s.c.end, s.c.paragraph)
-            .where(s.c.article_id.in_(sa.bindparam("ids", expanding=True)))
-            .order_by(s.c.article_id, s.c.idx)
-        )
         out: dict[str, list[Sentence]] = {}
         with self._reading():
             for chunk in self._in(ids):
@@ -1254,7 +1271,7 @@ class SQLStore(Store):
                 for aid in chunk:
                     if aid in texts:
                         out[aid] = []
-                for aid, idx, start, end, para in self._x(spans, params):
+                for aid, idx, start, end, para in self._x(_SPANS, params):
                     out[aid].append(Sentence(aid, idx, texts[aid][start:end], start, end, para))
         return out
 
@@ -1323,23 +1340,23 @@ class SQLStore(Store):
             }
             for r in last.values()
         ]
+        with self.transaction():
+            self._w(self._upsert_rows, params)
+
+    @functools.cached_property
+    def _upsert_rows(self) -> Any:
         ins = self._dialect.insert(artifacts)
-        stmt = ins.on_conflict_do_update(
+        return ins.on_conflict_do_update(
             index_elements=["artifact", "key"],
             set_={c: ins.excluded[c] for c in ("version", "fingerprint", "digest", "data")},
         )
-        with self.transaction():
-            self._w(stmt, params)
 
     def get_rows(self, artifact: str, keys: Iterable[str]) -> dict[str, ArtifactRow]:
         """Stored rows of one artifact for some keys (missing keys left out)."""
-        stmt = _ROWS.where(
-            artifacts.c.artifact == sa.bindparam("a"), artifacts.c.key.in_(sa.bindparam("keys", expanding=True))
-        )
         out: dict[str, ArtifactRow] = {}
         with self._reading():
             for chunk in self._in(keys):
-                for k, v, f, d, data in self._x(stmt, {"a": artifact, "keys": list(chunk)}):
+                for k, v, f, d, data in self._x(_ROWS_BY_KEYS, {"a": artifact, "ids": list(chunk)}):
                     out[k] = ArtifactRow(k, v, f, d, bytes(data))
         return out
 
@@ -1398,9 +1415,12 @@ class SQLStore(Store):
             return {name: (int(n), int(size or 0)) for name, n, size in self._x(stmt)}
 
     # ------------------------------------------------------------------ work queue
+    @functools.cached_property
+    def _enqueue_stmt(self) -> Any:
+        return self._dialect.insert(queue).on_conflict_do_nothing(index_elements=["scope", "key"])
+
     def _enqueue(self, scope: str, keys: Sequence[str]) -> None:
-        stmt = self._dialect.insert(queue).on_conflict_do_nothing(index_elements=["scope", "key"])
-        self._w(stmt, [{"scope": scope, "key": k} for k in keys])
+        self._w(self._enqueue_stmt, [{"scope": scope, "key": k} for k in keys])
 
     def enqueue(self, scope: str, keys: Iterable[str]) -> None:
         """Queue keys of a scope (idempotent: a queued key keeps its place)."""
@@ -1501,15 +1521,9 @@ class SQLStore(Store):
 
     def _events_with_members(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
         """Event rows (in order) with their members, one query per chunk."""
-        m = event_members
-        stmt = (
-            sa.select(m.c.event_id, m.c.article_id)
-            .where(m.c.event_id.in_(sa.bindparam("ids", expanding=True)))
-            .order_by(m.c.event_id, m.c.pos)
-        )
         members: dict[str, list[str]] = {}
         for chunk in self._in(r[0] for r in rows):
-            for eid, aid in self._x(stmt, {"ids": list(chunk)}):
+            for eid, aid in self._x(_MEMBERS, {"ids": list(chunk)}):
                 members.setdefault(eid, []).append(aid)
         return [Event(eid, tuple(members.get(eid, ())), title, sl, start, end) for eid, title, sl, start, end in rows]
 
