@@ -1039,10 +1039,10 @@ class SQLStore(Store):
             cause.add_note(f"rollback also failed: {self._dialect.error_text(self, e)}")
 
     @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Several reads from one snapshot (joins an open transaction)."""
+    def _reading(self, statements: int = 2) -> Iterator[None]:
+        """Reads from one snapshot (joins an open transaction); one statement needs none."""
         with self._lock:
-            if self._depth or self._reading_depth:
+            if self._depth or self._reading_depth or statements < 2:
                 self._reading_depth += 1
                 try:
                     yield
@@ -1226,11 +1226,13 @@ class SQLStore(Store):
 
     def articles(self, ids: Iterable[str] | None = None) -> list[Article]:
         """Articles in publication order; unknown ids skipped."""
-        with self._reading():
-            if ids is None:
+        if ids is None:
+            with self._lock:
                 return [_article(r) for r in self._x(_SELECT_ARTICLE.order_by(*_PUBLICATION_ORDER)).all()]
-            rows: list[sa.Row[*tuple[Any, ...]]] = []
-            for chunk in self._in(ids):
+        chunks = list(self._in(ids))
+        rows: list[sa.Row[*tuple[Any, ...]]] = []
+        with self._reading(len(chunks)):
+            for chunk in chunks:
                 rows.extend(self._x(_ARTICLES_BY_IDS, {"ids": list(chunk)}).all())
         rows.sort(key=lambda r: _publication_key(r.published, r.seq))
         return [_article(r) for r in rows]
@@ -1246,8 +1248,9 @@ class SQLStore(Store):
             articles.c.id.in_(sa.bindparam("ids", expanding=True))
         )
         rows: list[sa.Row[*tuple[Any, ...]]] = []
-        with self._reading():
-            for chunk in self._in(ids):
+        chunks = list(self._in(ids))
+        with self._reading(len(chunks)):
+            for chunk in chunks:
                 rows.extend(self._x(stmt, {"ids": list(chunk)}).all())
         rows.sort(key=lambda r: _publication_key(r.published, r.seq))
         return [r.id for r in rows]
@@ -1354,8 +1357,9 @@ class SQLStore(Store):
     def get_rows(self, artifact: str, keys: Iterable[str]) -> dict[str, ArtifactRow]:
         """Stored rows of one artifact for some keys (missing keys left out)."""
         out: dict[str, ArtifactRow] = {}
-        with self._reading():
-            for chunk in self._in(keys):
+        chunks = list(self._in(keys))
+        with self._reading(len(chunks)):
+            for chunk in chunks:
                 for k, v, f, d, data in self._x(_ROWS_BY_KEYS, {"a": artifact, "ids": list(chunk)}):
                     out[k] = ArtifactRow(k, v, f, d, bytes(data))
         return out
@@ -1377,12 +1381,13 @@ class SQLStore(Store):
         """Stamps of one artifact's rows (all, or some keys)."""
         a = artifacts
         stmt = sa.select(a.c.key, a.c.version, a.c.fingerprint, a.c.digest).where(a.c.artifact == artifact)
-        with self._reading():
+        chunks = [] if keys is None else list(self._in(keys))
+        with self._reading(len(chunks)):
             if keys is None:
                 got = self._x(stmt.order_by(a.c.key)).all()
             else:
                 stmt = stmt.where(a.c.key.in_(sa.bindparam("keys", expanding=True)))
-                got = [r for chunk in self._in(keys) for r in self._x(stmt, {"keys": list(chunk)})]
+                got = [r for chunk in chunks for r in self._x(stmt, {"keys": list(chunk)})]
         return {k: Stamp(v, f, d) for k, v, f, d in got}
 
     def keys_not_at(self, artifact: str, version: str) -> list[str]:
@@ -1563,8 +1568,9 @@ class SQLStore(Store):
         m = event_members
         stmt = sa.select(m.c.article_id, m.c.event_id).where(m.c.article_id.in_(sa.bindparam("ids", expanding=True)))
         out: dict[str, str] = {}
-        with self._reading():
-            for chunk in self._in(article_ids):
+        chunks = list(self._in(article_ids))
+        with self._reading(len(chunks)):
+            for chunk in chunks:
                 out.update(self._x(stmt, {"ids": list(chunk)}).all())
         return out
 
