@@ -1274,7 +1274,7 @@ class SQLStore(Store):
                 for aid in chunk:
                     if aid in texts:
                         out[aid] = []
-                for aid, idx, start, end, para in self._x(_SPANS, params):
+                for aid, idx, start, end, para in self._x(_SPANS, params).all():
                     out[aid].append(Sentence(aid, idx, texts[aid][start:end], start, end, para))
         return out
 
@@ -1320,7 +1320,7 @@ class SQLStore(Store):
         if offset:
             stmt = stmt.offset(offset)
         with self._lock:
-            return [Rejection(*r) for r in self._x(stmt)]
+            return [Rejection(*r) for r in self._x(stmt).all()]
 
     def rejection_count(self) -> int:
         """Number of recorded rejections."""
@@ -1360,7 +1360,7 @@ class SQLStore(Store):
         chunks = list(self._in(keys))
         with self._reading(len(chunks)):
             for chunk in chunks:
-                for k, v, f, d, data in self._x(_ROWS_BY_KEYS, {"a": artifact, "ids": list(chunk)}):
+                for k, v, f, d, data in self._x(_ROWS_BY_KEYS, {"a": artifact, "ids": list(chunk)}).all():
                     out[k] = ArtifactRow(k, v, f, d, bytes(data))
         return out
 
@@ -1387,19 +1387,19 @@ class SQLStore(Store):
                 got = self._x(stmt.order_by(a.c.key)).all()
             else:
                 stmt = stmt.where(a.c.key.in_(sa.bindparam("keys", expanding=True)))
-                got = [r for chunk in chunks for r in self._x(stmt, {"keys": list(chunk)})]
+                got = [r for chunk in chunks for r in self._x(stmt, {"keys": list(chunk)}).all()]
         return {k: Stamp(v, f, d) for k, v, f, d in got}
 
     def keys_not_at(self, artifact: str, version: str) -> list[str]:
-        """Keys made by another version (two index ranges around ``version``), in key order."""
+        """Keys made by another version (two index ranges around ``version``), in key order.
+
+        Sorted here, not in SQL: an ORDER BY key makes SQLite walk the primary key
+        over every row of the artifact instead of the two ranges of the covering index.
+        """
         a = artifacts
-        stmt = (
-            sa.select(a.c.key)
-            .where(a.c.artifact == artifact, sa.or_(a.c.version < version, a.c.version > version))
-            .order_by(a.c.key)
-        )
+        stmt = sa.select(a.c.key).where(a.c.artifact == artifact, sa.or_(a.c.version < version, a.c.version > version))
         with self._lock:
-            return list(self._x(stmt).scalars())
+            return sorted(self._x(stmt).scalars())  # str order is code point order, i.e. UTF-8 byte order
 
     def delete_rows(self, artifact: str, keys: Iterable[str] | None = None) -> None:
         """Delete rows of one artifact (all of them when ``keys`` is None)."""
@@ -1528,7 +1528,7 @@ class SQLStore(Store):
         """Event rows (in order) with their members, one query per chunk."""
         members: dict[str, list[str]] = {}
         for chunk in self._in(r[0] for r in rows):
-            for eid, aid in self._x(_MEMBERS, {"ids": list(chunk)}):
+            for eid, aid in self._x(_MEMBERS, {"ids": list(chunk)}).all():
                 members.setdefault(eid, []).append(aid)
         return [Event(eid, tuple(members.get(eid, ())), title, sl, start, end) for eid, title, sl, start, end in rows]
 
@@ -1548,13 +1548,13 @@ class SQLStore(Store):
                 m = event_members
                 rows = self._x(_EVENT.order_by(*order)).all()
                 members: dict[str, list[str]] = {}
-                for eid, aid in self._x(sa.select(m.c.event_id, m.c.article_id).order_by(m.c.event_id, m.c.pos)):
+                for eid, aid in self._x(sa.select(m.c.event_id, m.c.article_id).order_by(m.c.event_id, m.c.pos)).all():
                     members.setdefault(eid, []).append(aid)
                 return [Event(e, tuple(members.get(e, ())), t, sl, s, en) for e, t, sl, s, en in rows]
             stmt = sa.select(*_EVENT.selected_columns, events.c.first_seq).where(
                 events.c.id.in_(sa.bindparam("ids", expanding=True))
             )
-            got = [r for chunk in self._in(ids) for r in self._x(stmt, {"ids": list(chunk)})]
+            got = [r for chunk in self._in(ids) for r in self._x(stmt, {"ids": list(chunk)}).all()]
             got.sort(key=lambda r: (r[5], r[0]))
             return self._events_with_members([r[:5] for r in got])
 
@@ -1654,7 +1654,7 @@ class SQLStore(Store):
         )
         linked: dict[str, list[str]] = {}
         for chunk in self._in(r[0] for r in rows):
-            for sl, eid in self._x(stmt, {"ids": list(chunk)}):
+            for sl, eid in self._x(stmt, {"ids": list(chunk)}).all():
                 linked.setdefault(sl, []).append(eid)
         return [Storyline(sid, tuple(linked.get(sid, ())), title) for sid, title in rows]
 
@@ -1679,11 +1679,11 @@ class SQLStore(Store):
                     .where(e.c.storyline.is_not(None))
                     .order_by(e.c.storyline, e.c.first_seq, e.c.id)
                 )
-                for sl, eid in self._x(q):
+                for sl, eid in self._x(q).all():
                     linked.setdefault(sl, []).append(eid)
                 return [Storyline(sid, tuple(linked.get(sid, ())), title) for sid, title in rows]
             some = stmt.where(storylines.c.id.in_(sa.bindparam("ids", expanding=True)))
-            got = [r for chunk in self._in(ids) for r in self._x(some, {"ids": list(chunk)})]
+            got = [r for chunk in self._in(ids) for r in self._x(some, {"ids": list(chunk)}).all()]
             got.sort(key=lambda r: r[0])
             return self._with_events(got)
 
