@@ -32,7 +32,7 @@ from storydesk.dates import (
 from storydesk.embed import HashingEmbedder
 from storydesk.models import Article, Event, Sentence, Storyline, TimelineEntry, from_dict
 from storydesk.pipeline import Context
-from storydesk.store.sqlite import SQLiteStore
+from storydesk.store import open_store
 from storydesk.textutil import split_sentences
 
 D = dt.date
@@ -362,7 +362,7 @@ def test_stamps_date_no_fact_and_are_cut_from_fact_text() -> None:
 
 
 def test_stages_date_events_and_build_timelines(tmp_path) -> None:
-    store = SQLiteStore(tmp_path / "d.db")
+    store = open_store(tmp_path / "d.db")
     for aid, text, pub in (("a1", A1, MON), ("a2", A2, MON), ("a3", A3, D(2024, 3, 3))):
         art, sents = article(aid, text, pub)
         store.add_article(art, sents)

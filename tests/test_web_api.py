@@ -722,12 +722,11 @@ def test_quote_variant_diff_marks_changed_words():
 
 
 def test_store_browsing_queries_match_the_generic_versions(tmp_path):
-    from storydesk.store import SQLiteStore
     from storydesk.store.base import Store
 
     db = tmp_path / "q.db"
     build_db(db, TRAM + FIRE)
-    with SQLiteStore(db) as s:
+    with open_store(db) as s:
         fast = s.event_overview()
         slow = Store.event_overview(s)
         assert [{k: r[k] for k in r if k != "seq"} for r in fast] == [{k: r[k] for k in r if k != "seq"} for r in slow]
