@@ -80,7 +80,7 @@ STREAM_VERSION = 3
 PHASES = ("load", "ingest", "dedup", "embed", "events", "storylines")
 STAGE_NAMES = ("dedup", "embed", "events", "storylines")
 #: Files whose content decides the figures (their hashes are recorded with the results).
-CODE_FILES = ("cluster.py", "dedup.py", "embed.py", "ingest.py", "clean.py", "store/sqlite.py")
+CODE_FILES = ("cluster.py", "dedup.py", "embed.py", "ingest.py", "clean.py", "store/sql.py")
 
 T = TypeVar("T")
 

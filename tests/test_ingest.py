@@ -7,7 +7,7 @@ import pytest
 from conftest import write
 from storydesk.errors import InputError, StoreError
 from storydesk.ingest import ingest
-from storydesk.store import SQLiteStore
+from storydesk.store import open_store
 
 ARTICLE = (
     " date 2025-02-04 LORVEN: The council of Lorven approved the tram plan on Tuesday after a long debate.\n\n"
@@ -18,7 +18,7 @@ ARTICLE = (
 
 @pytest.fixture
 def store(tmp_path):
-    s = SQLiteStore(tmp_path / "t.db")
+    s = open_store(tmp_path / "t.db")
     yield s
     s.close()
 

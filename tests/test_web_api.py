@@ -26,7 +26,6 @@ from storydesk.embed import HashingEmbedder
 from storydesk.export import schema
 from storydesk.store import open_store
 from storydesk.web import create_app, views
-from test_store_postgres import pg_server, pg_url  # noqa: F401 - PostgreSQL fixtures (skip without the extra)
 
 TOKEN = "s3cret-test-token"
 
@@ -723,12 +722,11 @@ def test_quote_variant_diff_marks_changed_words():
 
 
 def test_store_browsing_queries_match_the_generic_versions(tmp_path):
-    from storydesk.store import SQLiteStore
     from storydesk.store.base import Store
 
     db = tmp_path / "q.db"
     build_db(db, TRAM + FIRE)
-    with SQLiteStore(db) as s:
+    with open_store(db) as s:
         fast = s.event_overview()
         slow = Store.event_overview(s)
         assert [{k: r[k] for k in r if k != "seq"} for r in fast] == [{k: r[k] for k in r if k != "seq"} for r in slow]
@@ -743,7 +741,7 @@ def test_store_browsing_queries_match_the_generic_versions(tmp_path):
 
 def test_serves_a_postgresql_store(request, tmp_path):
     """The same app over the PostgreSQL backend (skips without the [postgres] extra)."""
-    url = request.getfixturevalue("pg_url")  # imported from test_store_postgres
+    url = request.getfixturevalue("pg_url")  # from conftest.py
     src = tmp_path / "fire.json"
     src.write_text(json.dumps(FIRE), encoding="utf-8")
     with Storydesk(url, embedder=HashingEmbedder(256)) as sd:

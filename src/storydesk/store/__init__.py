@@ -1,34 +1,33 @@
-"""Storage backends behind one interface (:class:`~storydesk.store.base.Store`)."""
+"""The store: one implementation on SQLAlchemy Core for SQLite and PostgreSQL (:mod:`storydesk.store.sql`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from storydesk.errors import ConfigError
 from storydesk.store.base import Store
-from storydesk.store.sqlite import SQLiteStore
+from storydesk.store.sql import DEFAULT_BUSY_TIMEOUT, SQLStore
 
-__all__ = ["SQLiteStore", "Store", "open_store"]
+__all__ = ["SQLStore", "Store", "open_store"]
 
 
-def open_store(url: str | Path, readonly: bool = False) -> Store:
+def open_store(
+    url: str | Path,
+    readonly: bool = False,
+    *,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    article_artifacts: Iterable[str] = (),
+) -> Store:
     """Open a store from a path or URL.
 
     ``path/to/file.db`` or ``sqlite:///path`` opens SQLite (the default);
-    ``postgresql://...`` needs the ``[postgres]`` extra.
+    ``postgresql://...`` (or ``postgres://``) needs the ``[postgres]`` extra, and
+    raises :class:`~storydesk.errors.ConfigError` without it.
+
+    Args:
+        url: Where the store lives.
+        readonly: Open without write access.
+        busy_timeout: Seconds a writer waits for another writer before StoreBusyError.
+        article_artifacts: Names of the ``article``-scope artifacts (deleted for an edited article).
     """
-    s = str(url)
-    if s.startswith(("postgresql://", "postgres://")):
-        try:
-            from storydesk.store.postgres import PostgresStore
-        except ImportError as e:
-            # Only a missing or broken psycopg means "install the extra"; anything else is a bug to show.
-            if not (e.name or "psycopg").startswith("psycopg"):
-                raise
-            raise ConfigError(
-                f"a postgresql:// database needs the [postgres] extra: pip install 'storydesk[postgres]' ({e})"
-            ) from None
-        return PostgresStore(s, readonly=readonly)
-    if s.startswith("sqlite:///"):
-        s = s[len("sqlite:///") :]
-    return SQLiteStore(s, readonly=readonly)
+    return SQLStore(url, readonly=readonly, busy_timeout=busy_timeout, article_artifacts=article_artifacts)

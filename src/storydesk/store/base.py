@@ -96,11 +96,13 @@ class Store(abc.ABC):
     Attributes:
         url: Where the store lives, fit for messages (a PostgreSQL password is never shown).
         readonly: True when opened read-only (every write raises StoreError).
+        article_artifacts: Names of the ``article``-scope artifacts (keyed by article
+            id): :meth:`add_article` deletes an edited article's rows of these. Set it
+            (or pass it to :func:`~storydesk.store.open_store`) before ingesting.
     """
 
     url: str
     readonly: bool
-    #: Names of the article-scope artifacts an edit of an article deletes (set by the pipeline).
     article_artifacts: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ lifecycle
