@@ -1,6 +1,5 @@
 import datetime as dt
 import json
-import sqlite3
 
 import pytest
 
@@ -148,19 +147,18 @@ def test_failed_write_rolls_back_and_keeps_earlier_articles(tmp_path, store, mon
     write(tmp_path / "a.txt", ARTICLE)
     ingest(store, [tmp_path / "a.txt"])
     write(tmp_path / "b.txt", ARTICLE.replace("Tuesday", "Wednesday"))
+    real = store._x
+    calls = []
 
-    real = store._db
+    def failing(stmt, params=None):
+        calls.append(stmt)
+        if len(calls) > 2:  # the article row is written, then the disk fills up
+            raise StoreError("database error: disk full")
+        return real(stmt, params)
 
-    class Failing:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        def executemany(self, *a, **k):
-            raise sqlite3.OperationalError("disk full")
-
-    store._db = Failing()
+    monkeypatch.setattr(store, "_x", failing)
     with pytest.raises(StoreError, match="disk full"):
         ingest(store, [tmp_path / "b.txt"])
-    store._db = real
+    monkeypatch.setattr(store, "_x", real)
     assert store.article_count() == 1
     assert store.sentences(store.article_ids()[0])

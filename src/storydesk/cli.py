@@ -241,10 +241,18 @@ def show(db: str, what: str) -> None:
             return
         if what == "stages":
             runs = store.stage_runs()
-            for phase in ("article map", "corpus step", "event map", "storyline map"):
+            phases = {
+                "article": "article map",
+                "corpus": "corpus step",
+                "event": "event map",
+                "storyline": "storyline map",
+            }
+            for scope, phase in phases.items():
                 run_ = runs.get(phase)
                 state = f"last run {run_['finished']} {run_['stats']}" if run_ else "never run"
                 click.echo(f"{phase:<14} {state}")
+                for st in sd.pipeline.of_scope(scope):
+                    click.echo(f"  {st.name:<20} {st.version}")
             return
         doc = sd.story(None if what == "stories" else [what])
         if what != "stories" and not doc["events"]:

@@ -346,6 +346,14 @@ def sentence_vectors(store: Any, embedder: Embedder, sentences: Sequence[Any]) -
     return have
 
 
+#: The ``model_id`` each registered embedder gives its vectors (known without loading the model).
+MODEL_IDS = {
+    "minilm": "all-MiniLM-L6-v2-int8-128",
+    "minilm-static": "all-MiniLM-L6-v2-static-256",
+    "minilm-torch": "all-MiniLM-L6-v2-fp32",
+    "hashing": "hashing-512",
+}
+
 EMBEDDERS = {
     "minilm": OnnxMiniLM,
     "minilm-static": StaticMiniLM,

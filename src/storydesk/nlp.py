@@ -79,10 +79,16 @@ class Models:
 
     def lead_id(self) -> str:
         """Identity of the lead embedder, known without loading it (for fingerprints)."""
-        return self.embedder.model_id if self.embedder is not None else f"config:{self.config.embedder}"
+        from storydesk.embed import MODEL_IDS
+
+        if self.embedder is not None:
+            return self.embedder.model_id
+        return MODEL_IDS.get(self.config.embedder, self.config.embedder)
 
     def sentence_id(self) -> str:
         """Identity of the sentence embedder, known without loading it."""
+        from storydesk.embed import MODEL_IDS
+
         if self.sentence_embedder is not None:
             return self.sentence_embedder.model_id
-        return f"config:{self.config.sentence_embedder}"
+        return MODEL_IDS.get(self.config.sentence_embedder, self.config.sentence_embedder)

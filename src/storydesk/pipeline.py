@@ -553,6 +553,9 @@ class Runner:
         """Queue the work that stage changes (new versions, settings, models) or ``force`` make necessary."""
         store = self.store
         changed = [s for s in selected if force or store.get_meta(f"stage:{s.name}") != self._stage_key(s)]
+        if store.get_meta("embedder") != self.models.lead_id() and any(A.LEAD_VECTOR in s.assigns for s in selected):
+            # which vectors the store holds: exports name it, and a server extends the store with the same model
+            store.set_meta("embedder", self.models.lead_id())
         if not changed:
             return
         scopes = {s.scope for s in changed}

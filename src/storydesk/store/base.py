@@ -26,12 +26,12 @@ within the busy timeout raises :class:`~storydesk.errors.StoreBusyError`.
 from __future__ import annotations
 
 import abc
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
+from storydesk.artifacts import digest_of
 from storydesk.models import Article, Event, Rejection, Sentence, Storyline
 
 T = TypeVar("T")
@@ -83,11 +83,6 @@ class ArtifactRow:
     def stamp(self) -> Stamp:
         """The row's stamps without its data."""
         return Stamp(self.version, self.fingerprint, self.digest)
-
-
-def digest_of(data: bytes) -> str:
-    """Digest of stored bytes (blake2b, 16 hex characters)."""
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 class Store(abc.ABC):

@@ -91,8 +91,11 @@ def embedder_for(store_embedder: str | None, config: Config) -> tuple[Embedder |
     """The embedder a store was built with, so the server's builds extend it consistently."""
     if store_embedder and (m := re.fullmatch(r"hashing-(\d+)", store_embedder)):
         return HashingEmbedder(int(m.group(1))), config
-    if store_embedder == "all-MiniLM-L6-v2-fp32":
-        return None, config.with_overrides(embedder="minilm-torch")
+    from storydesk.embed import MODEL_IDS
+
+    for name, model_id in MODEL_IDS.items():
+        if store_embedder == model_id:
+            return None, config.with_overrides(embedder=name)
     return None, config
 
 

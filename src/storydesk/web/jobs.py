@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from storydesk.api import Storydesk
-from storydesk.errors import StorydeskError
+from storydesk.errors import NotFoundError, StorydeskError
 
 log = logging.getLogger("storydesk.web")
 
@@ -117,9 +117,12 @@ class JobRunner:
         return job
 
     def get(self, job_id: str) -> Job:
-        """One job; raises KeyError if unknown (or long forgotten)."""
+        """One job; raises NotFoundError if unknown (or long forgotten)."""
         with self._lock:
-            return self._jobs[job_id]
+            try:
+                return self._jobs[job_id]
+            except KeyError:
+                raise NotFoundError(f"no job with id {job_id!r}") from None
 
     def jobs(self) -> list[Job]:
         """Known jobs, newest first."""
