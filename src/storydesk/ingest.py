@@ -399,7 +399,9 @@ def _read_html(data: bytes, source: str, encoding: str | None) -> RawItem:
         raise RejectedInput(source, "html", "not an HTML page (no html/body/p elements)")
     try:
         doc = trafilatura.bare_extraction(
-            html, with_metadata=True, include_comments=False, include_tables=False, deduplicate=True
+            # no deduplicate: trafilatura keeps its seen-segments cache for the whole process, so a page
+            # ingested twice (or a second page sharing its paragraphs) would lose its text
+            html, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False
         )
     except Exception as e:  # trafilatura raises assorted lxml errors on broken markup
         raise RejectedInput(source, "html", f"cannot parse HTML: {type(e).__name__}: {e}") from e
