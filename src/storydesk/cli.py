@@ -339,13 +339,22 @@ def eval_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--token", envvar="STORYDESK_TOKEN", default=None, help="Token required by write endpoints.")
-def serve(db: str, host: str, port: int, token: str | None) -> None:
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    envvar="STORYDESK_ALLOWED_HOSTS",
+    metavar="NAME",
+    help="Also answer requests addressed to this host name (repeatable; '*' = any; env: space- or "
+    "comma-separated). By default only loopback names are answered, which stops DNS rebinding.",
+)
+def serve(db: str, host: str, port: int, token: str | None, allow_hosts: tuple[str, ...]) -> None:
     """Serve the web UI and REST API over a database."""
     try:
         web = importlib.import_module("storydesk.web")
     except ImportError as e:
         raise click.ClickException(f"the web server is not available: {e}") from e
-    web.serve(db, host=host, port=port, token=token)
+    web.serve(db, host=host, port=port, token=token, allowed_hosts=list(allow_hosts))
 
 
 if __name__ == "__main__":  # pragma: no cover
