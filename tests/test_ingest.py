@@ -406,3 +406,39 @@ def test_an_unexpected_error_is_an_internal_rejection_and_the_run_goes_on(tmp_pa
     assert [(r.source, r.code) for r in rep.rejected] == [("a.jsonl:2", "internal")]
     assert "ZeroDivisionError" in rep.rejected[0].reason
     assert len(rep.added) == 2
+
+
+def test_folders_any_depth_deep_are_walked_in_path_order(tmp_path, store):
+    d = tmp_path / "in"
+    deep = str(d)
+    os.makedirs(deep)
+    for _ in range(1200):  # deeper than Python's recursion limit (pathlib's mkdir would recurse)
+        deep += "/n"
+        os.mkdir(deep)
+    with open(deep + "/z.txt", "w", encoding="utf-8") as fh:
+        fh.write(ARTICLE)
+    write(d / "a b" / "x.txt", ARTICLE.replace("Tuesday", "Monday"))
+    write(d / "a" / "x.txt", ARTICLE.replace("Tuesday", "Friday"))
+    write(d / "a.txt", ARTICLE.replace("Tuesday", "Sunday"))
+    rep = ingest(store, [d])
+    assert rep.ok
+    assert [a.source for a in store.articles()] == ["a/x.txt", "a b/x.txt", "a.txt", "/".join(["n"] * 1200) + "/z.txt"]
+
+
+def test_an_error_escaping_a_reader_rejects_that_file_only(tmp_path, store, monkeypatch):
+    from storydesk import ingest as ingest_mod
+
+    real = ingest_mod._read_json
+
+    def deep(data, source, encoding):
+        if "deep" in source:
+            yield from real(data, source, encoding)
+            raise RecursionError("maximum recursion depth exceeded")
+        yield from real(data, source, encoding)
+
+    monkeypatch.setattr(ingest_mod, "_read_json", deep)
+    write(tmp_path / "in" / "deep.json", json.dumps([GOOD]))
+    write(tmp_path / "in" / "ok.json", json.dumps([{**GOOD, "id": "ok-2"}]))
+    rep = ingest(store, [tmp_path / "in"])
+    assert [(r.source, r.code) for r in rep.rejected] == [("deep.json", "too_complex")]
+    assert len(rep.added) == 2  # the item read before the error is kept, and the next file is read

@@ -188,7 +188,7 @@ def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str] | Rejecte
     seen: set[tuple[int, int]] = set()
     for path in given:
         if path.is_dir():
-            yield from _walk(str(path), "", display_path(str(path)), roots, seen)
+            yield from _walk(str(path), display_path(str(path)), roots, seen)
         else:
             # a file named on the command line is read even through a link: that is the user's choice
             yield from _found(str(path), display_path(path.name), seen)
@@ -213,16 +213,31 @@ def _found(path: str, display: str, seen: set[tuple[int, int]]) -> Iterator[tupl
 
 
 def _walk(
-    folder: str, rel: str, shown: str, roots: list[str], seen: set[tuple[int, int]]
+    top: str, shown: str, roots: list[str], seen: set[tuple[int, int]]
 ) -> Iterator[tuple[Path, str] | RejectedInput]:
-    """Depth-first, name-sorted walk of one folder (``rel`` is its path under the input root)."""
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as e:
-        yield RejectedInput(display_path(rel) or shown, "unreadable", f"cannot read folder: {e.strerror or e}")
-        return
-    for entry in entries:
+    """Depth-first walk of one input folder in name order (as sorted paths compare), at any depth.
+
+    Iterative, with a stack of open listings: a tree thousands of folders deep is no recursion limit.
+    """
+    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = []
+
+    def listing(folder: str, rel: str) -> RejectedInput | None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            return RejectedInput(display_path(rel) or shown, "unreadable", f"cannot read folder: {e.strerror or e}")
+        stack.append((rel, iter(entries)))
+        return None
+
+    if (problem := listing(top, "")) is not None:
+        yield problem
+    while stack:
+        rel, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
         if entry.name.startswith("."):
             continue
         sub = f"{rel}/{entry.name}" if rel else entry.name
@@ -243,7 +258,8 @@ def _walk(
                     continue  # a folder inside the tree: its files are read where they are
                 yield from _found(target, display, seen)
             elif entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, sub, shown, roots, seen)
+                if (problem := listing(entry.path, sub)) is not None:
+                    yield problem
             else:
                 yield from _found(entry.path, display, seen)
         except OSError as e:
