@@ -314,10 +314,9 @@ class Corpus:
 
     def deep_json(self) -> None:
         rel, shown = self.name("deep", ".json")
-        depth = self.rng.choice([1_500, 20_000, 50_000])
+        depth = self.rng.choice([101, 1_500, 50_000])
         self.write(rel, '{"articles": ' + "[" * depth + "]" * depth + "}")
-        # too deep to parse, or (under a raised recursion limit, as in hypothesis) a list that is no article
-        self.expect_bad(shown, "json", "fields")
+        self.expect_bad(shown, "json")
 
     def big_int_json(self) -> None:
         rel, shown = self.name("bigint", ".json")

@@ -219,7 +219,7 @@ def test_inputs_that_used_to_crash_are_rejections_and_the_run_goes_on(tmp_path, 
     reasons = {r.source: r.reason for r in rep.rejected}
     assert "year 0 is out of range" in reasons["year0.xml#t-1"]
     assert "4300 digits" in reasons["bigint.json"]
-    assert "nested too deeply" in reasons["deep.json"]
+    assert "nested deeper than 100 levels" in reasons["deep.json"]
     assert "named pipe" in reasons["pipe.txt"]
     assert {a.source for a in store.articles()} == {"ok-1", "caf\\xe9.txt"}  # the odd name is shown escaped
     assert {r.source for r in store.rejections()} == set(codes)
@@ -410,19 +410,27 @@ def test_an_unexpected_error_is_an_internal_rejection_and_the_run_goes_on(tmp_pa
 
 def test_folders_any_depth_deep_are_walked_in_path_order(tmp_path, store):
     d = tmp_path / "in"
-    deep = str(d)
-    os.makedirs(deep)
-    for _ in range(1200):  # deeper than Python's recursion limit (pathlib's mkdir would recurse)
-        deep += "/n"
-        os.mkdir(deep)
-    with open(deep + "/z.txt", "w", encoding="utf-8") as fh:
-        fh.write(ARTICLE)
-    write(d / "a b" / "x.txt", ARTICLE.replace("Tuesday", "Monday"))
-    write(d / "a" / "x.txt", ARTICLE.replace("Tuesday", "Friday"))
-    write(d / "a.txt", ARTICLE.replace("Tuesday", "Sunday"))
-    rep = ingest(store, [d])
-    assert rep.ok
-    assert [a.source for a in store.articles()] == ["a/x.txt", "a b/x.txt", "a.txt", "/".join(["n"] * 1200) + "/z.txt"]
+    levels = [str(d)]
+    os.makedirs(levels[0])
+    try:
+        for _ in range(1200):  # deeper than Python's recursion limit (pathlib's mkdir would recurse)
+            levels.append(levels[-1] + "/n")
+            os.mkdir(levels[-1])
+        with open(levels[-1] + "/z.txt", "w", encoding="utf-8") as fh:
+            fh.write(ARTICLE)
+        write(d / "a b" / "x.txt", ARTICLE.replace("Tuesday", "Monday"))
+        write(d / "a" / "x.txt", ARTICLE.replace("Tuesday", "Friday"))
+        write(d / "a.txt", ARTICLE.replace("Tuesday", "Sunday"))
+        rep = ingest(store, [d])
+        assert rep.ok
+        deep = "/".join(["n"] * 1200) + "/z.txt"
+        assert [a.source for a in store.articles()] == ["a/x.txt", "a b/x.txt", "a.txt", deep]
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses per level: take the tree down here
+        if os.path.exists(levels[-1] + "/z.txt"):
+            os.remove(levels[-1] + "/z.txt")
+        for level in reversed(levels[1:]):
+            if os.path.isdir(level):
+                os.rmdir(level)
 
 
 def test_an_error_escaping_a_reader_rejects_that_file_only(tmp_path, store, monkeypatch):

@@ -607,8 +607,32 @@ def _record_item(obj: Any, source: str, raw: bytes, fmt: str) -> RawItem:
     )
 
 
+#: Deepest nesting of a JSON input read (an article needs 3 or 4 levels). Checked before parsing,
+#: so the answer never depends on the interpreter's recursion limit (nor risks the C stack).
+MAX_JSON_DEPTH = 100
+_JSON_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|[\[\]{}]')
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when brackets in ``text`` (outside strings) nest deeper than ``limit``."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
 def _parse_json(text: str, source: str, where: str = "line") -> Any:
     """``json.loads`` with every way it can fail turned into a ``json`` rejection."""
+    if json_too_deep(text):
+        raise RejectedInput(source, "json", f"malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

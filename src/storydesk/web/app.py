@@ -41,7 +41,7 @@ from storydesk.api import MAX_PAGE, ORDERS, Storydesk
 from storydesk.config import Config
 from storydesk.embed import Embedder, HashingEmbedder
 from storydesk.errors import ConfigError, InputError, StoreError, StorydeskError
-from storydesk.ingest import MAX_FILE_BYTES
+from storydesk.ingest import MAX_FILE_BYTES, MAX_JSON_DEPTH, json_too_deep
 from storydesk.store import SQLiteStore, open_store
 from storydesk.web import views
 from storydesk.web.jobs import JobRunner
@@ -882,7 +882,13 @@ def _api_routes(app: FastAPI, state: State) -> None:
 def _parse_body(raw: bytes) -> Any:
     """A JSON request body, or 400 saying why it cannot be read (never a 500)."""
     try:
-        return json.loads(raw)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, f"the request body is not UTF-8 (byte {e.start})") from None
+    if json_too_deep(text):
+        raise HTTPException(400, f"the request body is nested too deeply (over {MAX_JSON_DEPTH} levels)")
+    try:
+        return json.loads(text)
     except UnicodeDecodeError as e:
         raise HTTPException(400, f"the request body is not UTF-8 (byte {e.start})") from None
     except json.JSONDecodeError as e:
