@@ -199,3 +199,74 @@ def test_pages_work_without_javascript(browser, tram_site):
     assert page.locator(":target").get_attribute("id") == href.lstrip("#")
     assert page.locator(":target").evaluate("el => getComputedStyle(el).backgroundColor") == HIGHLIGHT
     ctx.close()
+
+
+# --------------------------------------------------------------------------- safe by default (issue 15)
+
+
+@pytest.fixture
+def hostile_site(tmp_path) -> Iterator[LiveServer]:
+    """A store holding what an attacker could have sent: script in a headline, javascript: links."""
+    from storydesk.api import Storydesk
+    from storydesk.embed import HashingEmbedder
+    from storydesk.models import Article, Sentence
+
+    db = tmp_path / "hostile.db"
+    fire = [
+        {**FIRE[0], "title": "Fire <img src=x onerror=alert(1)><script>alert(2)</script>", "url": "javascript:alert(3)"}
+    ]
+    build_db(db, [*fire, FIRE[1]])
+    with Storydesk(db, embedder=HashingEmbedder(256)) as sd:
+        text = "Fire chief Tomas Vell said the Skarn bridge would stay closed after the fire on Sunday night."
+        old = Article(
+            id="0ld0ld0ld0ld0ld0",
+            source="old.json",
+            text=text,
+            title="Skarn bridge fire",
+            outlet="Old Gazette",
+            url="javascript:alert(4)",
+            format="json",
+        )  # written by an older ingest that kept such links
+        sd.store.add_article(old, [Sentence(old.id, 0, text, 0, len(text))])
+        sd.build()
+    with LiveServer(create_app(db, poll_seconds=0.3)) as srv:
+        yield srv
+
+
+def test_hostile_content_runs_no_script(browser, hostile_site):
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    events = httpx.get(hostile_site.url + "/api/v1/events").json()["items"]
+    for path in ["/", *(f"/event/{e['id']}" for e in events), "/article/0ld0ld0ld0ld0ld0"]:
+        resp = page.goto(hostile_site.url + path)
+        assert resp is not None and resp.status == 200
+        assert "script-src 'self'" in resp.headers["content-security-policy"]
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert not [h for h in hrefs if not h.startswith(("/", "#", "http://", "https://"))], hrefs
+        for a in page.locator("a", has_text="original").all():
+            a.click(modifiers=["Control"])  # even a click on every "original" link runs nothing
+    # the policy itself stops an inline script that got into a page some other way
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1'; "
+        "document.body.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.__ran === undefined")
+    assert dialogs == []
+    # ... while the page's own script still runs: live updates are on
+    assert page.locator("#live").is_visible()
+    page.close()
+
+
+def test_a_rebound_host_name_gets_nothing(browser, hostile_site):
+    """DNS rebinding: an attacker's name resolving to 127.0.0.1 is answered 400, not with the stories."""
+    rules = "--host-resolver-rules=MAP attacker.example 127.0.0.1"
+    b = browser.browser_type.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, rules])
+    try:
+        page = b.new_page()
+        resp = page.goto(f"http://attacker.example:{hostile_site.port}/api/v1/events")
+        assert resp is not None and resp.status == 400 and "not allowed" in page.content()
+        resp = page.goto(f"http://localhost:{hostile_site.port}/")
+        assert resp is not None and resp.status == 200
+    finally:
+        b.close()

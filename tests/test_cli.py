@@ -71,3 +71,22 @@ def test_clear_errors(tmp_path):
     assert res.exit_code == 1 and "error:" in res.output
     res = CliRunner().invoke(main, ["build", "--db", str(tmp_path / "n.db"), "--stage", "nope"])
     assert res.exit_code == 1 and "unknown stage" in res.output
+
+
+def test_show_rejections_prints_names_safely_and_groups_them_per_file(tmp_path):
+    d = tmp_path / "in"
+    write(d / "evil\nrejected fake.txt: [binary] forged\x1b[2J.txt", b"\x00\x01" * 50)
+    good = {"id": "g", "title": "Tram", "text": "The council met on Tuesday."}
+    write(d / "a.jsonl", "\n".join([json.dumps(good), "{broken", json.dumps({**good, "id": "n", "published": "x"})]))
+    db = tmp_path / "s.db"
+    res = CliRunner().invoke(main, ["ingest", str(d), "--db", str(db), "-q"])
+    assert res.exit_code == EXIT_REJECTED
+    assert "\x1b" not in res.output and "\\nrejected fake.txt" in res.output
+    out = CliRunner().invoke(main, ["show", "rejections", "--db", str(db)]).output
+    lines = out.splitlines()
+    assert lines[0] == "3 rejected input(s) in 2 file(s)"
+    assert not any(ln.startswith("rejected fake.txt") for ln in lines)  # no forged line
+    assert "evil\\nrejected fake.txt: [binary] forged\\x1b[2J.txt  [binary]" in out
+    i = lines.index("a.jsonl  (2 rejected)")
+    assert lines[i + 1].startswith("  :2  [json] malformed JSON")
+    assert lines[i + 2].startswith("  :3  [date] published date 'x' is not a date")

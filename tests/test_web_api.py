@@ -426,8 +426,14 @@ def test_ingest_body_errors(client):
     assert r.status_code == 415
     r = client.post("/api/v1/ingest", json=[], headers=auth)
     assert r.status_code == 422
-    r = client.post("/api/v1/ingest", json=[LATE_TRAM, "oops"], headers=auth)
-    assert r.status_code == 422 and r.json()["error"]["message"] == "articles[1] is not a JSON object"
+    # an item that is not an article fails alone, in the job's report, as a bad line of a file does
+    r = client.post("/api/v1/ingest", json=["oops", {"id": "x", "text": ""}], headers=auth)
+    job = wait_for_job(client, r.json())
+    assert job["status"] == "done" and job["report"]["added"] == 0
+    assert [(x["source"], x["code"]) for x in job["report"]["rejected"]] == [
+        ("api.json[0]", "fields"),
+        ("api.json[1]", "no_text"),
+    ]
     r = client.post("/api/v1/ingest/files", json=[LATE_TRAM], headers=auth)
     assert r.status_code == 415
     assert client.get("/api/v1/jobs/job-nope").status_code == 404
@@ -456,7 +462,7 @@ def test_ingested_article_joins_its_event_live(client):
     assert r.status_code == 202 and r.headers["location"] == r.json()["url"]
     job = wait_for_job(client, r.json())
     assert job["status"] == "done", job
-    assert job["report"] == {"added": 1, "already_stored": 0, "rejected": []}
+    assert job["report"] == {"added": 1, "updated": 0, "already_stored": 0, "rejected": []}
     assert job["events"] == [ids["tram"]]
     assert job["build"]["corpus step"]["processed"] == 1
     assert client.get("/api/v1/changes").json()["token"] != before_token
@@ -470,7 +476,7 @@ def test_ingested_article_joins_its_event_live(client):
     again = wait_for_job(
         client, client.post("/api/v1/ingest", json=LATE_TRAM, headers={"X-Storydesk-Token": TOKEN}).json()
     )
-    assert again["report"] == {"added": 0, "already_stored": 1, "rejected": []}
+    assert again["report"] == {"added": 0, "updated": 0, "already_stored": 1, "rejected": []}
     listed = client.get("/api/v1/jobs").json()["items"]
     assert listed[0]["id"] == again["id"]
 
@@ -760,3 +766,222 @@ def test_serves_a_postgresql_store(request, tmp_path):
         assert job["status"] == "done" and job["events"] == [events[0]["id"]], job
         assert c.get("/api/v1/changes").json()["token"] != token
         assert "Greyport Gazette" in c.get(f"/event/{events[0]['id']}").text
+
+
+# --------------------------------------------------------------------------- safe by default (issue 15)
+
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
+
+
+def assert_secure(r: httpx.Response) -> None:
+    """The security headers every response carries."""
+    for h in SECURITY_HEADERS:
+        assert h in r.headers, (r.request.url, r.status_code, h)
+    csp = r.headers["content-security-policy"]
+    if r.request.url.path not in ("/docs", "/redoc"):
+        assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+
+
+def test_every_response_carries_the_security_headers(client):
+    ids = event_ids(client)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    responses = [
+        client.get("/"),
+        client.get(f"/event/{ids['tram']}"),
+        client.get("/api"),
+        client.get("/api/v1/events"),
+        client.get("/openapi.json"),
+        client.get("/static/style.css"),
+        client.get("/static/app.js"),
+        client.get("/favicon.ico"),  # a redirect
+        client.get("/docs"),
+        client.get("/nothing-here"),  # 404
+        client.get("/api/v1/events", params={"limit": 0}),  # 422
+        client.get("/", params={"q": "a\x00b"}),  # 400 before the app
+        client.get("/", headers={"Host": "evil.example"}),  # 400 before the app
+        client.post("/api/v1/ingest", json=[LATE_TRAM]),  # 401
+        client.post("/api/v1/ingest", content=b"x" * (30 * 1024 * 1024), headers=auth),  # 413 before the app
+    ]
+    assert [r.status_code for r in responses] == [200] * 7 + [307, 200, 404, 422, 400, 400, 401, 413]
+    for r in responses:
+        assert_secure(r)
+
+
+def test_host_allow_list_stops_dns_rebinding(client, site, tmp_path):
+    for host in ("evil.example", "127.0.0.1.evil.example", "localhost.evil.example:80", ""):
+        r = client.get("/api/v1/health", headers={"Host": host})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_host", host
+        assert "--allow-host" in r.json()["error"]["message"]
+    for host in (f"127.0.0.1:{site.port}", f"localhost:{site.port}", "LOCALHOST", f"[::1]:{site.port}", "localhost."):
+        assert client.get("/api/v1/health", headers={"Host": host}).status_code == 200, host
+    db = tmp_path / "h.db"
+    build_db(db, FIRE)
+    app = create_app(db, allowed_hosts=["news.example", "*.desk.example"])
+    with LiveServer(app) as srv, httpx.Client(base_url=srv.url) as c:
+        assert c.get("/api/v1/health", headers={"Host": "news.example:8000"}).status_code == 200
+        assert c.get("/api/v1/health", headers={"Host": "a.desk.example"}).status_code == 200
+        assert c.get("/api/v1/health", headers={"Host": "localhost"}).status_code == 400  # replaced, not added
+        assert c.get("/", headers={"Host": "other.example"}).text.startswith("400 Bad Request: host")
+    with LiveServer(create_app(db, allowed_hosts=["*"])) as srv, httpx.Client(base_url=srv.url) as c:
+        assert c.get("/api/v1/health", headers={"Host": "anything.example"}).status_code == 200
+
+
+def test_serve_allows_loopback_its_own_address_and_the_given_names(monkeypatch, tmp_path):
+    import uvicorn
+    from click.testing import CliRunner
+
+    from storydesk.cli import main
+    from storydesk.web import app as web_app
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(web_app, "create_app", lambda db, **kw: seen.update(kw) or object())
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    db = str(tmp_path / "x.db")
+    res = CliRunner().invoke(main, ["serve", "--db", db, "--host", "10.0.0.5", "--allow-host", "news.example"])
+    assert res.exit_code == 0, res.output
+    assert set(seen["allowed_hosts"]) == {"localhost", "127.0.0.1", "::1", "10.0.0.5", "news.example"}
+    res = CliRunner().invoke(
+        main, ["serve", "--db", db, "--host", "0.0.0.0"], env={"STORYDESK_ALLOWED_HOSTS": "a.example b.example"}
+    )
+    assert res.exit_code == 0 and {"a.example", "b.example"} <= set(seen["allowed_hosts"])
+    assert "0.0.0.0" not in seen["allowed_hosts"]
+
+
+BAD_QUERIES = [
+    ("/", {"q": "tram\x00"}),
+    ("/api/v1/stories", {"q": "\x00"}),
+    ("/api/v1/events", {"q": "a\x00b"}),
+    ("/api/v1/events", {"outlet": "\x00"}),
+    ("/api/v1/events", {"q": '"'}),
+    ("/api/v1/events", {"q": "NEAR(a"}),
+    ("/api/v1/events", {"q": "a OR"}),
+    ("/api/v1/events", {"q": "\ud800"}),
+    ("/api/v1/events", {"since": "0000-01-01"}),
+    ("/api/v1/events", {"since": "2025-02-30"}),
+    ("/api/v1/events", {"offset": "9223372036854775808"}),
+    ("/api/v1/rejections", {"offset": "99999999999999999999"}),
+    ("/", {"page": "99999999999999999999"}),
+    ("/event/%00", {}),
+    ("/api/v1/articles/%00", {}),
+    ("/api/v1/export", {"event": "\x00"}),
+    ("/api/v1/export", {"format": "pdf"}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), BAD_QUERIES)
+def test_bad_requests_are_4xx_never_500(client, path, params):
+    q = "&".join(f"{k}={v.encode('utf-8', 'surrogatepass').hex()}" for k, v in params.items())  # placeholder
+    from urllib.parse import quote
+
+    q = "&".join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'))}" for k, v in params.items())
+    r = client.get(path + (f"?{q}" if q else ""))
+    assert 400 <= r.status_code < 500 or r.status_code == 200, (path, params, r.status_code, r.text[:200])
+    if "\x00" in str(params) or "%00" in path:
+        assert r.status_code == 400
+    assert "Traceback" not in r.text and "Error:" not in r.text
+
+
+def test_malformed_json_bodies_are_400(client):
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    bodies = {
+        b"[" * 50_000 + b"]" * 50_000: "nested too deeply",
+        b'{"articles": [{"title": "t", "x": ' + b"[" * 101 + b"]" * 101 + b"}]}": "over 100 levels",
+        b'{"articles": [{"title": "t", "n": ' + b"9" * 5000 + b"}]}": "4300 digits",
+        b'{"title": "caf\xe9"}': "not UTF-8",
+        b'{"articles": [' + b"[" * 90 + b"]" * 90 + b"]}": None,  # deep but readable: a job rejects the item
+    }
+    for body, message in bodies.items():
+        r = client.post("/api/v1/ingest", content=body, headers=auth)
+        if message is None:
+            assert r.status_code == 202, r.text
+            job = wait_for_job(client, r.json())
+            assert job["status"] == "done" and job["report"]["rejected"][0]["code"] in ("fields", "json")
+        else:
+            assert r.status_code == 400 and message in r.json()["error"]["message"], r.text
+
+
+def test_one_bad_article_fails_alone_in_an_api_job(client):
+    good = {**LATE_TRAM, "id": "gp-robust", "title": "Lorven tram: a late report on the council vote"}
+    bad = [
+        {**LATE_TRAM, "id": "y0", "published": "0000-01-01"},
+        {**LATE_TRAM, "id": "y20", "published": "Mon, 01 Jan 12345678901234567890 09:00:00 GMT"},
+        {**LATE_TRAM, "id": "feb30", "published": "2025-02-30"},
+        {**LATE_TRAM, "id": {"not": "an id"}},
+        {**LATE_TRAM, "id": "surrogate", "text": "broken \ud800 text"},
+    ]
+    body = json.dumps({"articles": [bad[0], good, *bad[1:]]})
+    r = client.post(
+        "/api/v1/ingest", content=body, headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    )
+    job = wait_for_job(client, r.json())
+    assert job["status"] == "done", job
+    assert job["report"]["added"] == 1
+    assert [x["code"] for x in job["report"]["rejected"]] == ["date", "date", "date", "fields", "encoding"]
+
+
+def test_500s_say_nothing_internal(tmp_path, caplog):
+    from storydesk.errors import StoreError
+
+    db = tmp_path / "x.db"
+    build_db(db, FIRE)
+    app = create_app(db)
+    state = app.state.storydesk
+
+    def boom() -> Any:
+        raise RuntimeError("secret detail /srv/data/x.db")
+
+    with LiveServer(app) as srv, httpx.Client(base_url=srv.url) as c:
+        state.desk = boom
+        for path in ("/api/v1/events", "/"):
+            r = c.get(path)
+            assert r.status_code == 500
+            assert "secret" not in r.text and "RuntimeError" not in r.text
+            rid = r.headers["x-request-id"]
+            assert rid in r.text and "server log" in r.text
+            assert any(rid in rec.getMessage() for rec in caplog.records)
+            assert_secure(r)
+
+        def busy() -> Any:
+            raise StoreError("database error: database is locked (sqlite internals)")
+
+        state.desk = busy
+        r = c.get("/api/v1/events")
+        assert r.status_code == 503 and "sqlite" not in r.text and r.json()["error"]["code"] == "unavailable"
+
+
+def test_links_other_than_http_are_never_rendered(tmp_path):
+    """javascript:/data: links are dropped at ingest, and not rendered even from a store that has them."""
+    from storydesk.models import Article, Sentence
+
+    db = tmp_path / "xss.db"
+    arts = [
+        {**FIRE[0], "url": "javascript:alert(document.domain)"},
+        {**FIRE[1], "url": "data:text/html,<script>alert(1)</script>"},
+    ]
+    build_db(db, arts)
+    with Storydesk(db, embedder=HashingEmbedder(256)) as sd:
+        assert {a.url for a in sd.store.articles()} == {None}  # dropped at ingest, articles kept
+        # an older store may hold such links: write one directly, as an old ingest would have
+        text = "Fire chief Tomas Vell said the Skarn bridge would stay closed after the fire on Sunday."
+        old = Article(
+            id="0ld0ld0ld0ld0ld0",
+            source="old.json",
+            text=text,
+            title="Skarn bridge fire",
+            outlet="Old Gazette",
+            url="javascript:alert(1)",
+            format="json",
+        )
+        sd.store.add_article(old, [Sentence(old.id, 0, text, 0, len(text))])
+        sd.build()
+    with LiveServer(create_app(db)) as srv, httpx.Client(base_url=srv.url) as c:
+        pages = [c.get("/article/0ld0ld0ld0ld0ld0")]
+        pages += [c.get(f"/event/{e['id']}") for e in c.get("/api/v1/events").json()["items"]]
+        for r in pages:
+            assert r.status_code == 200
+            assert "javascript:" not in r.text and "data:text" not in r.text
+            hrefs = re.findall(r'href="([^"]*)"', r.text)
+            assert all(h.startswith(("/", "#", "http://", "https://")) for h in hrefs), hrefs
+            assert_secure(r)

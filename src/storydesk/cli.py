@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import click
 
 from storydesk import __version__
 from storydesk.errors import StorydeskError
+from storydesk.textutil import printable
 
 T = TypeVar("T")
 EXIT_REJECTED = 3
@@ -100,11 +102,12 @@ def _report_ingest(report: Any, quiet: bool) -> None:
     """Print what ingest did, each rejection with its reason."""
     if not quiet:
         _echo_err(
-            f"ingested {len(report.added)} new article(s), {len(report.skipped)} already stored, "
+            f"ingested {len(report.added)} new article(s), {len(report.updated)} updated, "
+            f"{len(report.skipped)} already stored, "
             f"{len(report.rejected)} rejected"
         )
     for r in report.rejected:
-        _echo_err(click.style("rejected ", fg="yellow") + f"{r.source}: [{r.code}] {r.reason}")
+        _echo_err(click.style("rejected ", fg="yellow") + f"{printable(r.source)}: [{r.code}] {printable(r.reason)}")
 
 
 def _build(sd: Any, quiet: bool, stages: Iterable[str] | None = None, force: bool = False) -> None:
@@ -233,11 +236,7 @@ def show(db: str, what: str) -> None:
     with _open(db, True) as sd:
         store = sd.store
         if what == "rejections":
-            rej = store.rejections()
-            if not rej:
-                click.echo("no rejected inputs")
-            for r in rej:
-                click.echo(f"{r.at}  {r.source}: [{r.code}] {r.reason}")
+            _print_rejections(store.rejections())
             return
         if what == "stages":
             runs = store.stage_runs()
@@ -258,6 +257,37 @@ def show(db: str, what: str) -> None:
         if what != "stories" and not doc["events"]:
             raise click.UsageError(f"no event {what!r}; `storydesk show` lists them")
         _print_story(doc, detailed=what != "stories")
+
+
+_ITEM_SUFFIX = re.compile(r"(?::\d+|\[\d+\]|#.*)$", re.S)
+
+
+def _file_of(source: str) -> tuple[str, str]:
+    """``(file, item)`` of a rejection source: ``feed.jsonl:3`` is item ``:3`` of ``feed.jsonl``."""
+    m = _ITEM_SUFFIX.search(source)
+    if m and m.start() > 0:
+        return source[: m.start()], source[m.start() :]
+    return source, ""
+
+
+def _print_rejections(rejections: list[Any]) -> None:
+    """Rejections grouped per input file, oldest file first; names printed safely (one line each)."""
+    if not rejections:
+        click.echo("no rejected inputs")
+        return
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for r in rejections:
+        file, item = _file_of(r.source)
+        groups.setdefault(file, []).append((item, r))
+    click.echo(f"{len(rejections)} rejected input(s) in {len(groups)} file(s)")
+    for file, rows in groups.items():
+        if len(rows) == 1:
+            r = rows[0][1]
+            click.echo(f"{printable(r.source)}  [{r.code}] {printable(r.reason)}  ({r.at})")
+            continue
+        click.echo(f"{printable(file)}  ({len(rows)} rejected)")
+        for item, r in rows:
+            click.echo(f"  {printable(item) or '(file)'}  [{r.code}] {printable(r.reason)}  ({r.at})")
 
 
 def _print_story(doc: dict[str, Any], detailed: bool) -> None:
@@ -332,13 +362,22 @@ def eval_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--token", envvar="STORYDESK_TOKEN", default=None, help="Token required by write endpoints.")
-def serve(db: str, host: str, port: int, token: str | None) -> None:
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    envvar="STORYDESK_ALLOWED_HOSTS",
+    metavar="NAME",
+    help="Also answer requests addressed to this host name (repeatable; '*' = any; env: space- or "
+    "comma-separated). By default only loopback names are answered, which stops DNS rebinding.",
+)
+def serve(db: str, host: str, port: int, token: str | None, allow_hosts: tuple[str, ...]) -> None:
     """Serve the web UI and REST API over a database."""
     try:
         web = importlib.import_module("storydesk.web")
     except ImportError as e:
         raise click.ClickException(f"the web server is not available: {e}") from e
-    web.serve(db, host=host, port=port, token=token)
+    web.serve(db, host=host, port=port, token=token, allowed_hosts=list(allow_hosts))
 
 
 if __name__ == "__main__":  # pragma: no cover

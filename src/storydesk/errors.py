@@ -40,8 +40,13 @@ class RejectedInput(InputError):
 
     Attributes:
         source: The file path or source id of the rejected item.
-        code: A short machine-readable reason (``binary``, ``empty``, ``encoding``,
-            ``json``, ``too_large``, ``no_text``, ``html``, ``feed``, ``date``, ``fields``).
+        code: A short machine-readable reason: ``binary``, ``empty``, ``encoding``,
+            ``json``, ``too_large``, ``no_text``, ``html``, ``feed``, ``date``, ``fields``;
+            ``unreadable`` (a file or folder that cannot be read), ``not_a_file`` (a pipe,
+            socket or device), ``symlink`` (a link that loops, dangles or points outside the
+            input folders); ``too_complex`` (nested too deeply or too large to parse) and
+            ``internal`` (any other unexpected error on that one input: a bug, reported with
+            the exception's type, while the run goes on).
         reason: A human-readable explanation.
     """
 

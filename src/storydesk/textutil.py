@@ -258,3 +258,39 @@ def _ends_sentence(before: str, punct: str, closing: str, nxt: str) -> bool:
 def sentence_texts(text: str) -> list[str]:
     """Convenience: just the sentence strings of ``text``."""
     return [text[s.start : s.end] for s in split_sentences(text)]
+
+
+def own_id(namespace: str | None, given: str) -> str:
+    """A stable 16-hex-digit article id from an input's own id within a namespace (its outlet).
+
+    The namespace is folded like :func:`content_id` parts ("Lorven Post" = "lorven post");
+    the given id is taken exactly (ids are case-sensitive).
+    """
+    h = hashlib.sha256(b"own-id\x1f")
+    h.update(fold(namespace or "").encode("utf-8", "backslashreplace"))
+    h.update(b"\x1f")
+    h.update(given.encode("utf-8", "backslashreplace"))
+    return h.hexdigest()[:16]
+
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one terminal line.
+
+    Control characters (newlines, escape sequences), line and paragraph separators,
+    bidirectional overrides and lone surrogates are written as ``\\n``, ``\\x1b``,
+    ``\\u202e``: a file name cannot forge an extra line or recolour the terminal.
+    """
+
+    def esc(m: re.Match[str]) -> str:
+        c = m.group()
+        named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+        if c in named:
+            return named[c]
+        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+    return _UNPRINTABLE.sub(esc, text)

@@ -38,11 +38,12 @@ from storydesk import __version__
 from storydesk.api import MAX_PAGE, ORDERS, Storydesk
 from storydesk.config import Config
 from storydesk.embed import Embedder, HashingEmbedder
-from storydesk.errors import ConfigError, InputError, NotFoundError, StorydeskError
-from storydesk.ingest import MAX_FILE_BYTES
+from storydesk.errors import ConfigError, InputError, NotFoundError, StoreError, StorydeskError
+from storydesk.ingest import MAX_FILE_BYTES, MAX_JSON_DEPTH, json_too_deep
 from storydesk.store import open_store
 from storydesk.web import views
 from storydesk.web.jobs import JobRunner
+from storydesk.web.security import HostAllowList, RequestSanity, SecurityHeaders, normalize_hosts, security_headers
 
 log = logging.getLogger("storydesk.web")
 
@@ -76,6 +77,7 @@ class Settings:
         embedder: Embedder for builds run by ingest jobs; by default the one the store was built with.
         config: Pipeline settings for those builds.
         page_size: Stories per page in the web UI.
+        allowed_hosts: Host names requests may be addressed to (``*``: any).
     """
 
     db: str
@@ -85,6 +87,7 @@ class Settings:
     embedder: Embedder | None = None
     config: Config = field(default_factory=Config)
     page_size: int = 20
+    allowed_hosts: frozenset[str] = field(default_factory=lambda: normalize_hosts(None))
 
 
 def embedder_for(store_embedder: str | None, config: Config) -> tuple[Embedder | None, Config]:
@@ -289,6 +292,7 @@ class State:
             lstrip_blocks=True,
         )
         self.templates.filters["date"] = views.fmt_date
+        self.templates.filters["web_link"] = views.web_link
         self.templates.globals["version"] = __version__
 
     def _writer(self) -> Storydesk:
@@ -336,6 +340,7 @@ def error_body(status: int, message: str, code: str | None = None, **extra: Any)
         415: "unsupported_media_type",
         422: "invalid",
         500: "internal",
+        503: "unavailable",
     }
     return {"error": {"status": status, "code": code or codes.get(status, "error"), "message": message, **extra}}
 
@@ -396,6 +401,7 @@ def create_app(
     config: Config | None = None,
     poll_seconds: float = 3.0,
     max_request_bytes: int = MAX_REQUEST_BYTES,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
     """Build the web application over one SQLite database.
 
@@ -406,6 +412,9 @@ def create_app(
         config: Pipeline settings for those builds.
         poll_seconds: How often open pages check for new data; 0 turns live updates off.
         max_request_bytes: Largest request body accepted.
+        allowed_hosts: Host names (``Host`` header, port ignored) the server answers; others get 400.
+            Default: the loopback names (``localhost``, ``127.0.0.1``, ``::1``); ``*`` allows any,
+            ``*.example.org`` any subdomain.
 
     Returns:
         The FastAPI app; serve it with uvicorn (see :func:`serve`).
@@ -423,6 +432,7 @@ def create_app(
         poll_seconds=poll_seconds,
         embedder=embedder,
         config=config or Config(),
+        allowed_hosts=normalize_hosts(allowed_hosts),
     )
     state = State(settings)
 
@@ -443,26 +453,45 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.storydesk = state
+    # the last added runs first: security headers on everything, then the Host and NUL checks
+    app.add_middleware(CatchAll, handler=_install_error_handlers(app, state))
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestSanity)
+    app.add_middleware(HostAllowList, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders)
     static = resources.files("storydesk").joinpath("web/static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    _install_error_handlers(app, state)
     _api_routes(app, state)
     _page_routes(app, state)
     return app
 
 
-def _install_error_handlers(app: FastAPI, state: State) -> None:
-    """JSON errors for the API, HTML error pages for the UI."""
+def _install_error_handlers(app: FastAPI, state: State) -> Callable[[Request, Exception], Response]:
+    """JSON errors for the API, HTML error pages for the UI; returns the handler of unexpected errors."""
 
     def respond(request: Request, status: int, message: str, **extra: Any) -> Response:
+        # 500s are answered by Starlette outside the middleware stack: the headers are set here too
+        headers = security_headers(request.url.path)
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if "request_id" in extra:
+            headers["X-Request-Id"] = extra["request_id"]
         if _is_api(request):
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
         html = state.templates.get_template("error.html").render(
             request=request, status=status, message=message, token="", poll=0, writable=False
         )
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    def server_error(request: Request, exc: Exception, status: int = 500) -> Response:
+        """A 500 (or 503) that says nothing internal; the details go to the server log under a request id."""
+        rid = uuid.uuid4().hex[:12]
+        log.error("request %s: error serving %s %s", rid, request.method, request.url.path, exc_info=exc)
+        if status == 503:
+            message = f"the database is busy or unavailable; try again (request id {rid})"
+        else:
+            message = f"internal error (request id {rid}); the details are in the server log"
+        return respond(request, status, message, request_id=rid)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -486,14 +515,50 @@ def _install_error_handlers(app: FastAPI, state: State) -> None:
     async def bad_input(request: Request, exc: InputError) -> Response:
         return respond(request, 400, str(exc))
 
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        return server_error(request, exc, 503)
+
     @app.exception_handler(StorydeskError)
     async def storydesk_error(request: Request, exc: StorydeskError) -> Response:
-        return respond(request, 500, f"{type(exc).__name__}: {exc}")
+        return server_error(request, exc)
 
-    @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> Response:
-        log.error("error serving %s %s", request.method, request.url.path, exc_info=exc)
-        return respond(request, 500, f"internal error: {type(exc).__name__}: {exc}")
+    return server_error
+
+
+class CatchAll:
+    """ASGI middleware turning an unexpected exception into a generic 500 (see ``server_error``).
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then drops the
+    connection; this one answers and is done.
+    """
+
+    def __init__(self, app: ASGIApp, handler: Callable[[Request, Exception], Response]) -> None:
+        self.app = app
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:  # too late to answer: the client sees a cut response
+                log.error(
+                    "error after the response started: %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+                )
+                raise
+            response = self.handler(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 # --------------------------------------------------------------------------- REST API
@@ -524,7 +589,9 @@ UNTIL = Annotated[str | None, Query(description="Only what happened on or before
 OUTLET = Annotated[str | None, Query(description="Only events with an article from this outlet")]
 ORDER = Annotated[str, Query(description=f"One of: {', '.join(ORDERS)}")]
 LIMIT = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")]
-OFFSET = Annotated[int, Query(ge=0, description="Rows to skip")]
+#: Largest offset and page number accepted (a bigger one cannot be a real page, and overflows SQL integers).
+MAX_OFFSET = 1_000_000_000
+OFFSET = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 
 _INGEST_BODY = {
     "requestBody": {
@@ -718,10 +785,7 @@ def _api_routes(app: FastAPI, state: State) -> None:
                 f"upload files to {API}/ingest/files",
             )
         raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise HTTPException(400, f"the request body is not valid JSON: {e}") from None
+        body = _parse_body(raw)
         items = body.get("articles") if isinstance(body, dict) and "articles" in body else body
         if isinstance(items, dict):
             items = [items]
@@ -729,12 +793,15 @@ def _api_routes(app: FastAPI, state: State) -> None:
             raise HTTPException(422, 'send an article object, a non-empty list of them, or {"articles": [...]}')
         if len(items) > MAX_ARTICLES_PER_REQUEST:
             raise HTTPException(413, f"{len(items)} articles in one request; the limit is {MAX_ARTICLES_PER_REQUEST}")
-        bad = [i for i, it in enumerate(items) if not isinstance(it, dict)]
-        if bad:
-            raise HTTPException(422, f"articles[{bad[0]}] is not a JSON object")
+        # An item that is not an article (not an object, a bad date, no text) is rejected alone by
+        # the job, with its reason in the job's report, as a bad line of a file would be.
+        try:
+            data = json.dumps(items)
+        except (RecursionError, ValueError):
+            raise HTTPException(400, "the request body is nested too deeply") from None
         folder = Path(tempfile.mkdtemp(prefix="storydesk-job-"))
         # A constant file name keeps ids stable: re-sending the same articles adds nothing.
-        (folder / "api.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+        (folder / "api.json").write_text(data, encoding="utf-8")
         job = state.jobs.submit(folder, [f"{len(items)} article(s) as JSON"])
         return _accepted(job.as_dict())
 
@@ -800,6 +867,26 @@ def _api_routes(app: FastAPI, state: State) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _parse_body(raw: bytes) -> Any:
+    """A JSON request body, or 400 saying why it cannot be read (never a 500)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, f"the request body is not UTF-8 (byte {e.start})") from None
+    if json_too_deep(text):
+        raise HTTPException(400, f"the request body is nested too deeply (over {MAX_JSON_DEPTH} levels)")
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, f"the request body is not UTF-8 (byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise HTTPException(400, f"the request body is not valid JSON: {e}") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body is nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise HTTPException(400, f"the request body holds an unreadable value: {str(e).split(';')[0]}") from None
+
+
 def _accepted(job: dict[str, Any]) -> JSONResponse:
     """202 with the job and where to poll it."""
     url = f"{API}/jobs/{job['id']}"
@@ -830,7 +917,7 @@ def _page_routes(app: FastAPI, state: State) -> None:
         until: str | None = None,
         outlet: str | None = None,
         order: str = "newest",
-        page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+        page_no: Annotated[int, Query(alias="page", ge=1, le=MAX_OFFSET // 100)] = 1,
     ) -> HTMLResponse:
         token = state.watcher.token()
         size = state.settings.page_size
@@ -1010,7 +1097,13 @@ def _link(form: dict[str, str], page_no: int, **changes: Any) -> str:
     return "/" + ("?" + urlencode(kept) if kept else "")
 
 
-def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+def serve(
+    db: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token: str | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+) -> None:
     """Serve the web UI and the REST API with uvicorn until interrupted (``storydesk serve``).
 
     Args:
@@ -1018,15 +1111,28 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str 
         host: Interface to listen on (loopback by default).
         port: TCP port.
         token: Token for the write endpoints (None: read-only).
+        allowed_hosts: Host names the server answers besides the loopback ones (``*``: any).
+            The interface address given as ``host`` is allowed too unless it is a wildcard.
     """
     import uvicorn
 
-    app = create_app(db, token=token)
+    from storydesk.web.security import LOOPBACK_HOSTS
+
+    hosts = [*LOOPBACK_HOSTS, *(allowed_hosts or [])]
+    if host not in ("0.0.0.0", "::", ""):
+        hosts.append(host)
+    app = create_app(db, token=token, allowed_hosts=hosts)
     print(
         f"storydesk: serving {_display(str(db))} at http://{host}:{port}  (API: http://{host}:{port}/api)", flush=True
     )
     if token is None:
         print("storydesk: read-only; pass --token (or set STORYDESK_TOKEN) to enable ingest over the API", flush=True)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        print(
+            "storydesk: listening on every interface, but answering only requests addressed to a loopback name; "
+            "add the names clients use with --allow-host NAME",
+            flush=True,
+        )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

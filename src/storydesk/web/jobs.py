@@ -169,7 +169,7 @@ class JobRunner:
             if self._on_change:
                 self._on_change()
             stats = desk.build()
-            touched = sorted(set(desk.store.events_of(report.added + report.skipped).values()))
+            touched = sorted(set(desk.store.events_of(report.added + report.updated + report.skipped).values()))
             self._set(
                 job,
                 status="done",
@@ -179,9 +179,14 @@ class JobRunner:
             )
         except StorydeskError as e:
             self._set(job, status="failed", error=f"{type(e).__name__}: {e}", finished=_now())
-        except Exception as e:  # the worker must survive any job; the error is reported on the job
+        except Exception:  # the worker must survive any job; the details go to the server log only
             log.error("job %s failed:\n%s", job.id, traceback.format_exc())
-            self._set(job, status="failed", error=f"internal error: {type(e).__name__}: {e}", finished=_now())
+            self._set(
+                job,
+                status="failed",
+                error=f"internal error (job {job.id}); the details are in the server log",
+                finished=_now(),
+            )
         finally:
             shutil.rmtree(job.folder, ignore_errors=True)
             if self._on_change:

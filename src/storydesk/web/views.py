@@ -51,6 +51,16 @@ def source_name(source: str, labels: dict[str, str]) -> str:
     return labels.get(source, source)
 
 
+def web_link(url: Any) -> str | None:
+    """``url`` when it is an http(s) link, else None: a page never renders another kind of href.
+
+    Ingest already drops other links; this also guards stores written before it did.
+    """
+    from storydesk.ingest import safe_url
+
+    return safe_url(url)
+
+
 def fmt_date(value: str | None, precision: str = "day") -> str:
     """``2024-03-14`` → ``14 Mar 2024`` (``Mar 2024`` / ``2024`` for coarser precision)."""
     if not value:
