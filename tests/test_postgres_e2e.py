@@ -118,7 +118,7 @@ def test_every_cli_command_works_on_postgres(tmp_path: Path, pg_url: str):
     doc = json.loads(out.read_text())
     assert len(doc["articles"]) == len(CORPUS) and len(doc["rejections"]) == 1
     res = run(main, ["ingest", str(tmp_path / "in" / "north_wire_tram.txt"), "--db", pg_url])
-    assert res.exit_code == 0 and "0 new article(s), 1 already stored" in res.output
+    assert res.exit_code == 0 and "0 new article(s), 0 updated, 1 already stored" in res.output
     res = run(main, ["build", "--db", pg_url, "--embedder", "hashing", "--stage", "summarize", "-q"])
     assert res.exit_code == 0, res.output
     res = run(main, ["export", "--db", pg_url, "--json", "-"])
