@@ -42,6 +42,25 @@ _MEDIUM_NOUNS = frozenset(
 )
 
 
+# Nouns of channels: a source headed by one is the medium the words came
+# through ("the statement said", "according to a recording of the meeting"),
+# not the speaker; the speaker is its owner.
+CHANNEL_NOUNS = frozenset(
+    {
+        "statement", "video", "tweet", "recording", "interview", "report", "post", "letter", "email", "e-mail",
+        "release", "message", "transcript", "footage", "clip", "memo", "filing", "document", "tape", "audio",
+        "broadcast", "op-ed", "column", "editorial", "remark", "speech", "ad", "advertisement", "note", "text",
+        "posting", "blog", "podcast", "website", "site", "page", "account", "feed", "book", "memoir", "court",
+    }
+)  # fmt: skip
+# Verbs whose subject owns the channel they take as object ("X released a statement saying ...").
+_ISSUE_VERBS = frozenset(
+    {"release", "issue", "post", "publish", "send", "write", "give", "put", "tweet", "share", "sign", "pen", "deliver"}
+)
+#: Confidence of a quotation paragraph attached to the previous speaker without a cue of its own.
+CONTINUATION_FACTOR = 0.95
+
+
 @dataclass
 class _Draft:
     """An attribution under construction, in character offsets."""
@@ -53,6 +72,9 @@ class _Draft:
     nested: list[tuple[int, int]] = field(default_factory=list)
     # Heads of chained cues folded into this one ("citing", "as quoted by").
     absorbed: set[int] = field(default_factory=set)
+    speaker: tuple[int, int] | None = None
+    channel: tuple[int, int] | None = None
+    confidence: float = 1.0
 
     @property
     def content_start(self) -> int:
@@ -286,6 +308,16 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
     for dep in ("ccomp", "xcomp"):
         if dep in by_dep:
             c = by_dep[dep][-1] if dep == "ccomp" else by_dep[dep][0]
+            if dep == "ccomp" and len(by_dep[dep]) > 1:
+                # "“A,” Kim said, mentioning B": a subjectless participle after the
+                # cue is an adverbial the parser took for a complement.
+                full = [
+                    x
+                    for x in by_dep[dep]
+                    if not (x.tag_ == "VBG" and x.i > head.i and _subject(x) is None)
+                    and not (x.i > head.i and "\n" in doc.text[head.idx : x.left_edge.idx])
+                ]
+                c = full[-1] if full else c
             lo, hi = _subtree_range(c)
             if dep == "xcomp":
                 # "asked them to host events", "urged Congress to act": the
@@ -304,7 +336,8 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
                 return set(range(lo, hi + 1)), None
     lemma = head.lemma_.lower()
     for p in by_dep.get("prep", []):
-        if f"{lemma} {p.lower_}" in preps:
+        # "called on Americans to ..." -- but not "On Twitter, Bush called Trump ...".
+        if p.i > head.i and f"{lemma} {p.lower_}" in preps:
             objs = [g for g in p.children if g.dep_ in ("pobj", "pcomp")]
             if objs:
                 lo, hi = _subtree_range(objs[0])
@@ -392,6 +425,22 @@ def _fallback_content(head: Token, by_dep: dict[str, list[Token]]) -> tuple[set[
     return set(), None
 
 
+def _quote_only_paragraph(ctx: _DocContext, quote: tuple[int, int]) -> bool:
+    """Whether the paragraph holding ``quote`` has no words outside quotation marks."""
+    text = ctx.text
+    start = text.rfind("\n", 0, quote[0]) + 1
+    end = text.find("\n", quote[1])
+    end = len(text) if end < 0 else end
+    pos = start
+    for qs, qe in ctx.quotes:
+        if qe <= start or qs >= end:
+            continue
+        if any(c.isalnum() for c in text[pos:qs]):
+            return False
+        pos = max(pos, qe)
+    return not any(c.isalnum() for c in text[pos:end])
+
+
 def _ends_sentence(text: str, quote: tuple[int, int]) -> bool:
     """Whether a quoted passage closes with a full stop ('… good.” Kim said the …').
 
@@ -422,6 +471,149 @@ def _after_colon(ctx: _DocContext, cue_end_char: int) -> tuple[int, int] | None:
     # A line break ends it too: the parser runs a headline into the next paragraph.
     nl = text.find("\n", i, sent.end_char)
     return _trim(text, i, nl if nl >= 0 else sent.end_char)
+
+
+def _colon_quote(ctx: _DocContext, head: Token) -> tuple[int, int] | None:
+    """A quotation that a colon closing the cue's clause introduces ("He answered the critics:\n\n“…”").
+
+    The colon must end the clause of ``head`` (only its own dependents lie
+    between them) and be followed, across blank lines if need be, by an
+    opening quotation mark.
+    """
+    doc = ctx.doc
+    text = ctx.text
+    subtree = {t.i for t in head.subtree}
+    for j in range(head.i + 1, min(len(doc), head.i + 40)):
+        tok = doc[j]
+        if tok.text == ":":
+            i = tok.idx + 1
+            while i < len(text) and text[i] in " \t\u00a0\n":
+                i += 1
+            q = ctx.quote_at(i)
+            return q if q is not None and q[0] == i else None
+        if tok.is_space or tok.is_punct:
+            continue
+        if j not in subtree or ctx.in_quote[j]:
+            return None
+    return None
+
+
+_CLOSING = "”\"’'»"
+# Parts of speech of a speaker's noun phrase read off by position ("said engineer Tomas Reyes").
+_NP_POS = frozenset({"PROPN", "NOUN", "ADJ", "DET", "PRON", "NUM"})
+
+
+def _positional_source(ctx: _DocContext, head: Token) -> tuple[int, int] | None:
+    """Source of a cue next to a quotation when the parser gave it no subject.
+
+    "“…,” said engineer Tomas Reyes." (inverted) and "“…,” Trump barked and …"
+    (the parser hung the name elsewhere): the noun phrase right after, or right
+    before, the cue, when a closing quotation mark precedes the cue clause.
+    """
+    doc = ctx.doc
+    text = ctx.text
+
+    def quote_before(i: int) -> bool:
+        j = doc[i].idx - 1
+        while j >= 0 and text[j] in " \t\u00a0,":
+            j -= 1
+        return j >= 0 and text[j] in _CLOSING
+
+    def run(start: int, step: int) -> list[int]:
+        out: list[int] = []
+        i = start
+        while 0 <= i < len(doc) and len(out) < 6:
+            tok = doc[i]
+            # A title the tagger takes for a verb ("said engineer Tomas Reyes").
+            title = step == 1 and i == start and tok.is_lower and i + 1 < len(doc) and doc[i + 1].pos_ == "PROPN"
+            if (tok.pos_ not in _NP_POS and not title) or ctx.in_quote[i] or tok.is_space:
+                break
+            out.append(i)
+            i += step
+        if not any(doc[i].pos_ in ("PROPN", "NOUN", "PRON") for i in out):
+            return []
+        return sorted(out)
+
+    if quote_before(head.i):
+        after = run(head.i + 1, 1)
+        if after and doc[after[0]].pos_ != "PRON":
+            return after[0], after[-1]
+    before = run(head.i - 1, -1)
+    if before and quote_before(before[0]):
+        return before[0], before[-1]
+    return None
+
+
+# Reporting verbs whose subject owns an "according to <channel>" hung on them.
+_SAY_LEMMAS = frozenset(
+    {"say", "tell", "add", "state", "warn", "claim", "announce", "explain", "insist", "argue", "write", "note",
+     "promise", "vow", "deny", "admit", "suggest", "describe", "predict", "confirm", "acknowledge", "reply"}
+)  # fmt: skip
+
+
+def _speaker_and_channel(
+    ctx: _DocContext, src: Token, head: Token, source: tuple[int, int]
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Who the source names through the syntax, and the channel when the source is one.
+
+    The speaker is the source's noun phrase without relative and participle
+    clauses ("said Rep. Marsh, who serves with Sen. Ode on ..." names Marsh).
+    A source headed by a channel noun ("the statement", "a recording of the
+    meeting", "Calder's video") is the channel; its owner, when the syntax gives
+    one, is the speaker: the possessor, the object of "from"/"by" (or "of" with
+    a name), or the subject of the verb that issued it ("Kim released a
+    statement saying ...").
+    """
+    doc = ctx.doc
+    if src.pos_ == "NOUN" and src.lemma_.lower() in CHANNEL_NOUNS:
+        owner: Token | None = None
+        for c in src.children:
+            if c.dep_ == "poss":
+                owner = c
+                break
+        if owner is None:
+            for c in src.children:
+                if c.dep_ != "prep" or c.lower_ not in ("from", "by", "of"):
+                    continue
+                obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+                if obj is not None and (c.lower_ != "of" or obj.pos_ in ("PROPN", "PRON")):
+                    owner = obj
+                    break
+        if owner is None and src.dep_ == "dobj" and src.head.lemma_.lower() in _ISSUE_VERBS:
+            owner = _subject(src.head) or _agent_object(src.head)
+        if owner is None and head.lower_ == "according":
+            # "Ortega said, according to a recording, that ...": the parser hangs the
+            # phrase on "said" or on its complement.
+            gov = head.head
+            for verb in (gov, gov.head if gov.dep_ == "ccomp" else None):
+                if verb is not None and verb.lemma_.lower() in _SAY_LEMMAS and _subject(verb) is not None:
+                    owner = _subject(verb)
+                    break
+        spk = None
+        if owner is not None:
+            first, last = _subtree_range(owner)
+            if owner.dep_ == "poss":
+                while last > first and doc[last].tag_ == "POS":
+                    last -= 1
+            if not (first <= head.i <= last):
+                spk = ctx.tokens_span(first, last, keep_quotes=False)
+        return spk, source
+    first, last = source_first, source_last = _token_range(ctx, source)
+    for c in src.rights:
+        if c.dep_ in ("relcl", "acl", "advcl") and c.left_edge.i > first:
+            last = min(last, c.left_edge.i - 1)
+    while last > first and (doc[last].is_punct or doc[last].is_space or doc[last].lower_ in _RELATIVE_PRONOUNS):
+        last -= 1
+    if (first, last) == (source_first, source_last):
+        return None, None
+    return ctx.tokens_span(first, last, keep_quotes=False), None
+
+
+def _token_range(ctx: _DocContext, span: tuple[int, int]) -> tuple[int, int]:
+    """Token indices [first, last] covering a character span."""
+    sp = ctx.doc.char_span(span[0], span[1], alignment_mode="expand")
+    assert sp is not None and len(sp)
+    return sp.start, sp.end - 1
 
 
 _CHAIN_LEMMAS = frozenset({"cite", "quote"})
@@ -497,6 +689,10 @@ def _redirect_quoted(tok: Token) -> Token:
     return tok
 
 
+#: Confidence of a speaker label ("PENCE: ...", a "Name: statement" headline), which no scorer weighs.
+LABEL_CONFIDENCE = 0.9
+
+
 class Extractor:
     """Turns parsed documents into :class:`AttributionSpans` lists."""
 
@@ -510,7 +706,7 @@ class Extractor:
 
     # ----------------------------------------------------------- one cue
 
-    def _draft(self, ctx: _DocContext, head: Token) -> _Draft | None:
+    def _draft(self, ctx: _DocContext, head: Token, confidence: float = 1.0) -> _Draft | None:
         doc = ctx.doc
         content_toks, prep = _content_tokens(head, self.model.cue_preps)
         cue_first, cue_last = _cue_tokens(head, prep)
@@ -525,6 +721,10 @@ class Extractor:
         if src_tok is not None:
             sf, sl = _source_range(src_tok, head, (cue_first, cue_last))
             source = ctx.tokens_span(sf, sl, keep_quotes=False)
+        elif head.text != ":" and f"{head.lemma_.lower()}|{head.tag_}" not in self.model.sourceless:
+            pos_src = _positional_source(ctx, head)
+            if pos_src is not None:
+                source = ctx.tokens_span(*pos_src, keep_quotes=False)
         content: list[tuple[int, int]] = []
         ends_with_colon = doc[cue_last].text == ":"
         if head.text == ":":
@@ -581,10 +781,27 @@ class Extractor:
                 content = [
                     f for f in content if not (ctx.doc[lo].idx <= f[0] and f[1] <= ctx.doc[hi].idx + len(ctx.doc[hi]))
                 ]
+        if content and cue_rng is not None and content[0][0] < cue_rng[0]:
+            # A postposed cue speaks for its own paragraph: "“A.”\n\n“B,” said Greer" -- the
+            # parser may hang the previous paragraph (someone else's) on it too.
+            cut = ctx.text.rfind("\n", 0, cue_rng[0])
+            if cut > content[0][0]:
+                kept = [(max(a, cut + 1), b) for a, b in content if b > cut + 1]
+                kept = [k for k in (_trim(ctx.text, a, b) for a, b in kept) if k is not None]
+                if kept:
+                    content = kept
+        colon_quote = _colon_quote(ctx, head)
+        if colon_quote is not None and (not content or content[-1][1] <= colon_quote[0]):
+            # "Cruz answered the critics:\n\n“...”": the colon hands over to the quotation.
+            content = [colon_quote]
         if not content and cue_rng is not None:
             content = self._adjacent_quote(ctx, cue_rng, source)
         if not content:
             return None
+        speaker: tuple[int, int] | None = None
+        channel: tuple[int, int] | None = None
+        if src_tok is not None and source is not None and qas is None:
+            speaker, channel = _speaker_and_channel(ctx, src_tok, head, source)
         content = self._extend_to_quotes(ctx, content, cue_rng)
         if cue_rng is not None and content[0][0] > cue_rng[1]:
             # "“A,” Kim said, “B.”": the parser hangs only B on the cue.
@@ -596,7 +813,17 @@ class Extractor:
                 and not _ends_sentence(ctx.text, before[0])
             ):
                 content = before + content
-        return _Draft(head=head.i, cue=cue_rng, source=source, content=content, nested=nested, absorbed=absorbed)
+        return _Draft(
+            head=head.i,
+            cue=cue_rng,
+            source=source,
+            content=content,
+            nested=nested,
+            absorbed=absorbed,
+            speaker=speaker,
+            channel=channel,
+            confidence=confidence,
+        )
 
     @staticmethod
     def _adjacent_quote(
@@ -660,11 +887,11 @@ class Extractor:
         """
         quotes = find_quotes(doc.text)
         ctx = _DocContext(doc, quotes)
-        heads = self.model.cue_heads(doc, ctx.in_quote)
+        heads = self.model.cue_scores(doc, ctx.in_quote)
         drafts: list[_Draft] = []
         seen_cues: set[tuple[int, int] | None] = set()
-        for h in heads:
-            d = self._draft(ctx, _redirect_quoted(doc[h]))
+        for h, prob in heads:
+            d = self._draft(ctx, _redirect_quoted(doc[h]), prob)
             if d is None or d.cue in seen_cues:
                 continue
             seen_cues.add(d.cue)
@@ -703,7 +930,9 @@ class Extractor:
             tok = ctx.doc.char_span(colon, colon + 1, alignment_mode="expand")
             head = tok[0].i if tok is not None and len(tok) else 0
             src = (m.start("name"), m.end("name"))
-            out.append(_Draft(head=head, cue=(colon, colon + 1), source=src, content=[content]))
+            out.append(
+                _Draft(head=head, cue=(colon, colon + 1), source=src, content=[content], confidence=LABEL_CONFIDENCE)
+            )
         return out
 
     def _attach_following_quotes(self, ctx: _DocContext, drafts: list[_Draft]) -> None:
@@ -734,6 +963,12 @@ class Extractor:
                 # A quote with a cue of its own belongs to that cue.
                 if any(o is not d and o.content_start < nxt[1] and nxt[0] < o.content_end for o in drafts):
                     break
+                if gap.count("\n") and not _quote_only_paragraph(ctx, nxt):
+                    # A new paragraph continues the quotation only when it is
+                    # nothing but quotation: narration there may name someone else.
+                    break
+                if gap.count("\n"):
+                    d.confidence *= CONTINUATION_FACTOR
                 d.content.append(nxt)
                 anchor = nxt[1]
 
@@ -769,6 +1004,9 @@ class Extractor:
             direct=self._is_direct(ctx, frags),
             content_fragments=fragments,
             nested_sources=tuple(Span(s, e, text[s:e]) for s, e in d.nested),
+            speaker=mk(d.speaker),
+            channel=mk(d.channel),
+            confidence=round(d.confidence, 3),
         )
 
 

@@ -332,11 +332,15 @@ class _ArticleResolver:
         self.index = entities.EntityIndex({art_id: self.record})
         self.media = prov.MediaResolver([self.article], {art_id: self.record}, self.index)
 
-    def speakers(self, spans: Sequence[Any]) -> list[str | None]:
+    def attributions(self, spans: Sequence[Any]) -> list[Any]:
+        """The :class:`~storydesk.models.Attribution` records of ``spans`` (one per span, same order)."""
         from storydesk.attribution.resolve import resolve_article
 
-        attrs = resolve_article(self.article, self.sentences, spans, self.record.mentions, self.index, self.media)
-        return [a.speaker for a in attrs]
+        return resolve_article(self.article, self.sentences, spans, self.record.mentions, self.index, self.media)
+
+    def speakers(self, spans: Sequence[Any]) -> list[str | None]:
+        """The resolved speaker of each span."""
+        return [a.speaker for a in self.attributions(spans)]
 
     def is_person(self, name: str | None, source: Frags | None) -> bool:
         """Whether a gold source is a person: its resolved name, or a PERSON mention inside the span."""
