@@ -143,6 +143,17 @@ def test_statement_released_by_a_person(full_nlp: Any) -> None:
     assert a.speaker == "Alan Brightwater"
 
 
+def test_statement_said_goes_to_who_issued_it(full_nlp: Any) -> None:
+    text = (
+        "Senator Alan Brightwater issued a statement on Friday evening.\n\n"
+        "“The budget abandons the farmers of the valley,” the statement said."
+    )
+    pairs = _attributions(text, full_nlp)
+    sp, a = _covering(pairs, text, "The budget abandons the farmers")
+    assert sp.channel is not None and sp.channel.text == "the statement"
+    assert a.speaker == "Alan Brightwater"
+
+
 def test_possessive_channel_goes_to_its_owner(full_nlp: Any) -> None:
     text = "Governor Ines Calder posted a video on Sunday night.\n\n“We are ready for the storm,” Calder’s video said."
     pairs = _attributions(text, full_nlp)

@@ -425,6 +425,29 @@ def _fallback_content(head: Token, by_dep: dict[str, list[Token]]) -> tuple[set[
     return set(), None
 
 
+def _next_to(text: str, source: tuple[int, int] | None, cue: tuple[int, int]) -> bool:
+    """Whether the source stands right next to the cue ("Trump said", "said Trump"), not inherited from afar."""
+    if source is None:
+        return True
+    gap = text[source[1] : cue[0]] if source[1] <= cue[0] else text[cue[1] : source[0]]
+    return not any(c.isalnum() for c in gap)
+
+
+def _tokens_in(ctx: _DocContext, spans: list[tuple[int, int]]) -> list[Token]:
+    out: list[Token] = []
+    for s, e in spans:
+        sp = ctx.doc.char_span(s, e, alignment_mode="expand")
+        if sp is not None:
+            out.extend(sp)
+    return out
+
+
+def _hands_over(text: str, quote: tuple[int, int]) -> bool:
+    """Whether a quotation ends the way one handed to a following cue does ("…,” Kim said", "…?” he asked)."""
+    inner = text[quote[0] : quote[1]].rstrip(QUOTE_CHARS + " ")
+    return inner.endswith((",", "?", "!", "—", "–"))
+
+
 def _quote_only_paragraph(ctx: _DocContext, quote: tuple[int, int]) -> bool:
     """Whether the paragraph holding ``quote`` has no words outside quotation marks."""
     text = ctx.text
@@ -717,10 +740,22 @@ class Extractor:
         if f"{head.lemma_.lower()}|{head.tag_}" in self.model.sourceless and _agent_object(head) is None:
             # "It seems ...", "Asked about ..., Kim said": no source in the annotation sense.
             src_tok = None
+        if src_tok is not None and ctx.in_quote[src_tok.i] and not ctx.in_quote[head.i]:
+            # "“Very good reporter,” Trump said": the parser made the quotation a
+            # subject; the speaker is the subject outside the quotation marks.
+            src_tok = next((c for c in head.children if c.dep_ in _SUBJ_DEPS and not ctx.in_quote[c.i]), None)
         source: tuple[int, int] | None = None
         if src_tok is not None:
             sf, sl = _source_range(src_tok, head, (cue_first, cue_last))
             source = ctx.tokens_span(sf, sl, keep_quotes=False)
+            if source is not None and not ctx.in_quote[src_tok.i]:
+                # The parser sometimes hangs the quotation on the speaker's name
+                # ("“…,” Sarandon, 69, told"): a source never contains quoted words.
+                for _qs, qe in ctx.quotes:
+                    if source[0] < qe <= src_tok.idx:
+                        source = _trim(ctx.text, qe, source[1], keep_quotes=False)
+                        if source is None:
+                            break
         elif head.text != ":" and f"{head.lemma_.lower()}|{head.tag_}" not in self.model.sourceless:
             pos_src = _positional_source(ctx, head)
             if pos_src is not None:
@@ -803,6 +838,20 @@ class Extractor:
         if src_tok is not None and source is not None and qas is None:
             speaker, channel = _speaker_and_channel(ctx, src_tok, head, source)
         content = self._extend_to_quotes(ctx, content, cue_rng)
+        if (
+            cue_rng is not None
+            and content[0][0] > cue_rng[1]
+            and colon_quote is None
+            and not self._is_direct(ctx, content)
+            and _next_to(ctx.text, source, cue_rng)
+            and not any(t.pos_ in ("VERB", "AUX") for t in _tokens_in(ctx, content))
+        ):
+            # "“Who do they think they are?” Trump said of Apple", "“…,” Ramos told AFP":
+            # the quotation right before the cue clause is what was said, not the
+            # object or prepositional phrase the parser hangs on the cue.
+            before = self._adjacent_quote(ctx, cue_rng, source, after=False)
+            if before and _hands_over(ctx.text, before[0]):
+                content = before
         if cue_rng is not None and content[0][0] > cue_rng[1]:
             # "“A,” Kim said, “B.”": the parser hangs only B on the cue.
             before = self._adjacent_quote(ctx, cue_rng, source, after=False)

@@ -43,6 +43,10 @@ _TITLES = {
     "sheriff": "sheriff", "chief": "chief", "councillor": "councillor", "councilman": "councilman",
     "councilwoman": "councilwoman", "ambassador": "ambassador", "speaker": "speaker", "coach": "coach",
 }  # fmt: skip
+#: How far back (characters) a channel without an owner looks for the speaker it carries.
+_RECENT_CHARS = 600
+#: How far back (characters) "the statement said" looks for who released the statement.
+_ISSUER_CHARS = 800
 #: How much of the extractor's confidence a resolution keeps, by how the speaker was found.
 RESOLUTION_CONFIDENCE = {
     "name": 1.0,
@@ -94,8 +98,11 @@ class _SpeakerResolver:
 
     def is_person(self, name: str) -> bool:
         """True when ``name`` is a known person (pronouns resolve only to people)."""
-        ent = self.index.lookup(name, "PERSON")
-        return ent is not None and ent.type == "PERSON"
+        for form in (name, name.split()[-1] if name.split() else name):
+            ent = self.index.lookup(form, "PERSON")
+            if ent is not None and ent.type == "PERSON":
+                return True
+        return False
 
     def _name(self, m: Mention) -> str:
         """Canonical name of a person mention."""
@@ -161,6 +168,31 @@ class _SpeakerResolver:
             if words and not self.media.resolve(" ".join(words)):
                 forms.add(" ".join([*words, name]))
         return forms.pop() if len(forms) == 1 else name
+
+    def issuer_before(self, channel: str, offset: int) -> str | None:
+        """Who issued the channel an earlier sentence introduced ("The mayor's office released a statement").
+
+        For "“…,” the statement said" the article usually names the issuer
+        shortly before: the subject of "released/issued/posted/sent ... a
+        <channel noun>" within the preceding paragraphs.
+        """
+        words = re.findall(r"[A-Za-z][\w-]*", channel)
+        if not words:
+            return None
+        noun = words[-1].lower()
+        window = self.text[max(0, offset - _ISSUER_CHARS) : offset]
+        pattern = (
+            r"((?:[A-Z][\w.’'-]*\s+){0,4}[A-Z][\w.’'-]*|(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+[\w’'-]+(?:\s+[\w’'-]+)?)"
+            r"(?:\s+(?:also|then|later|quickly))?\s+(?:released|issued|put out|posted|sent|published|tweeted|shared)"
+            r"\s+(?:a|an|the|his|her|its|their)\s+(?:[\w-]+\s+){0,2}?" + re.escape(noun) + r"s?\b"
+        )
+        found = list(re.finditer(pattern, window))
+        if not found:
+            return None
+        who = found[-1].group(1).strip()
+        who = re.sub(r"^(?:The|A|An|And|But|On|In)\s+(?=[A-Z])", "", who)
+        name, _is_media = self.resolve(who, max(0, offset - _ISSUER_CHARS) + found[-1].start(1))
+        return name
 
     def resolve(self, text: str, offset: int) -> tuple[str | None, bool]:
         """``(name, is_media)`` for a source span starting at ``offset``; :attr:`kind` says how."""
@@ -322,10 +354,6 @@ def resolve_article(
     return _inherit_via(out)
 
 
-#: How far back (characters) a channel without an owner looks for the speaker it carries.
-_RECENT_CHARS = 600
-
-
 def _channel_speakers(
     attrs: list[Attribution], spans: Sequence[Any], kinds: list[str], res: _SpeakerResolver
 ) -> list[Attribution]:
@@ -356,6 +384,11 @@ def _channel_speakers(
             kinds[i] = "inner"
             continue
         start = a.cue_start if a.cue_start >= 0 else a.content_start
+        issuer = res.issuer_before(sp.channel.text, start)
+        if issuer is not None:
+            out[i] = replace(a, speaker=issuer)
+            kinds[i] = "owner"
+            continue
         before = [
             b
             for j, b in enumerate(attrs)
