@@ -993,7 +993,10 @@ class Extractor:
         """
         text = ctx.text
         for d in sorted(drafts, key=lambda d: d.content_end):
-            if d.cue is None or not self._is_direct(ctx, d.content):
+            # A direct quotation, or a report ending in one ("golf clubs are “just
+            # scratching out a profit,” Hedge said. “Golf is ...”").
+            ends_quoted = any(q[1] == d.content_end for q in ctx.quotes)
+            if d.cue is None or not (ends_quoted or self._is_direct(ctx, d.content)):
                 continue
             cue_tok = ctx.doc[d.head]
             anchor = max(d.cue[1], d.source[1] if d.source else 0, d.content_end)
@@ -1001,11 +1004,23 @@ class Extractor:
             if anchor < sent_end and not any(anchor <= q[0] < sent_end for q in ctx.quotes):
                 # Skip the rest of the cue sentence ("..., Kim said at the rally.").
                 anchor = sent_end
+            in_next = False
             while True:
                 nxt = next((q for q in ctx.quotes if q[0] >= anchor), None)
                 if nxt is None:
                     break
                 gap = text[anchor : nxt[0]]
+                if any(c.isalnum() for c in gap) and anchor < sent_end and not in_next:
+                    # Still in the cue sentence ("Hedge said from his office. “Golf ...”",
+                    # "said on “Meet the Press.” “She ...”"): a quotation opening the
+                    # next sentence may continue; one quoted inside this one (a title) does not.
+                    stop = re.search(r"[.!?][\"”’'\s]*\s$", gap)
+                    if stop is not None and not any(c.isalnum() for c in gap[stop.end() :]):
+                        anchor, in_next = nxt[0], True
+                        continue
+                    if nxt[1] <= sent_end + 2:
+                        anchor = nxt[1]
+                        continue
                 # Only punctuation / whitespace between, at most one paragraph break.
                 if any(c.isalnum() for c in gap) or gap.count("\n") > 2:
                     break
