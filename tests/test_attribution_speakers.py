@@ -203,3 +203,14 @@ def test_confidence_is_kept_per_attribution(full_nlp: Any) -> None:
     for sp, a in pairs:
         assert 0.0 < sp.confidence <= 1.0
         assert 0.0 < a.confidence <= 1.0
+
+
+def test_quotation_handed_to_an_unusual_verb(full_nlp: Any) -> None:
+    text = (
+        "Councillor Edith Holt lost her temper at the hearing.\n\n"
+        "“Get back to your seat,” Holt snapped and the chairman banged the gavel."
+    )
+    pairs = _attributions(text, full_nlp)
+    sp, a = _covering(pairs, text, "Get back to your seat")
+    assert a.speaker == "Edith Holt"
+    assert sp.confidence < 0.9  # no cue the scorer knows: less sure

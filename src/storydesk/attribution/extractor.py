@@ -714,6 +714,8 @@ def _redirect_quoted(tok: Token) -> Token:
 
 #: Confidence of a speaker label ("PENCE: ...", a "Name: statement" headline), which no scorer weighs.
 LABEL_CONFIDENCE = 0.9
+#: Confidence of a quotation handed to a "Name verb" clause whose verb the scorer did not take as a cue.
+ORPHAN_CONFIDENCE = 0.5
 
 
 class Extractor:
@@ -948,9 +950,66 @@ class Extractor:
         absorbed = set().union(*(d.absorbed for d in drafts)) if drafts else set()
         drafts = [d for d in drafts if d.head not in absorbed]
         drafts.extend(self._label_drafts(ctx, drafts))
+        drafts.extend(self._orphan_quote_drafts(ctx, drafts))
         drafts.sort(key=lambda d: d.cue[0] if d.cue else d.content_start)
         self._attach_following_quotes(ctx, drafts)
         return [self._finish(ctx, d) for d in drafts]
+
+    @staticmethod
+    def _orphan_quote_drafts(ctx: _DocContext, drafts: list[_Draft]) -> list[_Draft]:
+        """Quotations no cue claimed, handed to a "Name verb" clause right after them.
+
+        "“Go back to Univision,” Trump barked and ...": the scorer does not know
+        every verb of speaking, but a quotation closed with a comma, "?" or "!"
+        and followed by a name and a verb is that person's. Such attributions
+        get a lower confidence (:data:`ORPHAN_CONFIDENCE`).
+        """
+        doc, text = ctx.doc, ctx.text
+        taken = [f for d in drafts for f in d.content]
+        cues = [d.cue for d in drafts if d.cue is not None]
+        out: list[_Draft] = []
+        for q in ctx.quotes:
+            if any(a < q[1] and q[0] < b for a, b in taken) or not _hands_over(text, q):
+                continue
+            if len(text[q[0] : q[1]].split()) < 3:
+                continue
+            span = doc.char_span(q[1], min(len(text), q[1] + 120), alignment_mode="expand")
+            if span is None:
+                continue
+            toks = [t for t in span if not t.is_space][:7]
+            if not toks or toks[0].idx - q[1] > 2 or toks[0].is_punct:
+                continue
+            verb = next(
+                (
+                    t
+                    for t in toks
+                    if (t.pos_ == "VERB" and t.tag_ in ("VBD", "VBZ", "VBP", "VBN"))
+                    # "Trump barked": a past form the tagger took for a noun after a name.
+                    or (t.tag_ == "NN" and t.lower_.endswith("ed") and t.i > toks[0].i and doc[t.i - 1].pos_ == "PROPN")
+                ),
+                None,
+            )
+            if verb is None or verb.lemma_.lower() in ("be", "have", "do") or ctx.in_quote[verb.i]:
+                continue
+            before = [t for t in toks if t.i < verb.i]
+            after: list[Token] = []
+            if not before:
+                # "“…,” barked the coach": the noun phrase after the verb.
+                for t in toks[1:]:
+                    if t.pos_ not in _NP_POS or t.is_punct:
+                        break
+                    after.append(t)
+            np_toks = before or after
+            if not np_toks or not all(t.pos_ in _NP_POS and not t.is_punct for t in np_toks):
+                continue
+            if not any(t.pos_ in ("PROPN", "NOUN", "PRON") for t in np_toks):
+                continue
+            cue = (verb.idx, verb.idx + len(verb.text))
+            if any(c[0] < cue[1] and cue[0] < c[1] for c in cues):
+                continue
+            source = ctx.tokens_span(np_toks[0].i, np_toks[-1].i, keep_quotes=False)
+            out.append(_Draft(head=verb.i, cue=cue, source=source, content=[q], confidence=ORPHAN_CONFIDENCE))
+        return out
 
     @staticmethod
     def _label_drafts(ctx: _DocContext, drafts: list[_Draft]) -> list[_Draft]:

@@ -239,6 +239,10 @@ class _SpeakerResolver:
         person = self.described(t, offset)
         if person:
             return person, False
+        full = self.full_name(t, offset) if t else t
+        if full != t:
+            self.kind = "name"
+            return full, False
         self.kind = "as-written" if t else "none"
         return (t or None), False
 
