@@ -124,6 +124,17 @@ class _DocContext:
         self.text = doc.text
         self.quotes = quotes
         self.in_quote = quote_mask(doc, quotes)
+        self._sent_end: list[int] | None = None
+
+    def sent_end(self, i: int) -> int:
+        """Character offset where the sentence of token ``i`` ends (``Token.sent`` rescans the document)."""
+        if self._sent_end is None:
+            ends = [0] * len(self.doc)
+            for sent in self.doc.sents:
+                for j in range(sent.start, sent.end):
+                    ends[j] = sent.end_char
+            self._sent_end = ends
+        return self._sent_end[i]
 
     def quote_at(self, char: int) -> tuple[int, int] | None:
         """The quoted passage containing character offset ``char``, if any."""
@@ -315,7 +326,7 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
                     x
                     for x in by_dep[dep]
                     if not (x.tag_ == "VBG" and x.i > head.i and _subject(x) is None)
-                    and not (x.i > head.i and "\n" in doc.text[head.idx : x.left_edge.idx])
+                    and not (x.i > head.i and any("\n" in t.text_with_ws for t in doc[head.i : x.left_edge.i]))
                 ]
                 c = full[-1] if full else c
             lo, hi = _subtree_range(c)
@@ -1059,7 +1070,7 @@ class Extractor:
                 continue
             cue_tok = ctx.doc[d.head]
             anchor = max(d.cue[1], d.source[1] if d.source else 0, d.content_end)
-            sent_end = cue_tok.sent.end_char
+            sent_end = ctx.sent_end(cue_tok.i)
             if anchor < sent_end and not any(anchor <= q[0] < sent_end for q in ctx.quotes):
                 # Skip the rest of the cue sentence ("..., Kim said at the rally.").
                 anchor = sent_end
