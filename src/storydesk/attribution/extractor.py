@@ -632,7 +632,10 @@ def _speaker_and_channel(
             if not (first <= head.i <= last):
                 spk = ctx.tokens_span(first, last, keep_quotes=False)
         return spk, source
-    first, last = source_first, source_last = _token_range(ctx, source)
+    rng = _token_range(ctx, source)
+    if rng is None:
+        return None, None
+    first, last = source_first, source_last = rng
     for c in src.rights:
         if c.dep_ in ("relcl", "acl", "advcl") and c.left_edge.i > first:
             last = min(last, c.left_edge.i - 1)
@@ -643,10 +646,11 @@ def _speaker_and_channel(
     return ctx.tokens_span(first, last, keep_quotes=False), None
 
 
-def _token_range(ctx: _DocContext, span: tuple[int, int]) -> tuple[int, int]:
-    """Token indices [first, last] covering a character span."""
+def _token_range(ctx: _DocContext, span: tuple[int, int]) -> tuple[int, int] | None:
+    """Token indices [first, last] covering a character span (None if no token does)."""
     sp = ctx.doc.char_span(span[0], span[1], alignment_mode="expand")
-    assert sp is not None and len(sp)
+    if sp is None or not len(sp):
+        return None
     return sp.start, sp.end - 1
 
 
