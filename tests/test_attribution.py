@@ -49,6 +49,11 @@ def test_find_quotes_straight_single_and_doubled_apostrophes() -> None:
     assert _quoted("He called it ''a total failure'' on Monday.") == ["''a total failure''"]
 
 
+def test_find_quotes_opening_mark_typed_as_closing() -> None:
+    text = "“Will the dam hold?“ the reporter asked. “It will,” she said."
+    assert _quoted(text) == ["“Will the dam hold?“", "“It will,”"]
+
+
 def test_find_quotes_unclosed_quote_ends_with_paragraph() -> None:
     text = "“First part of a long quote.\n\n“Second part.”"
     assert _quoted(text) == ["“First part of a long quote.", "“Second part.”"]

@@ -986,7 +986,8 @@ class Extractor:
         for q in ctx.quotes:
             if any(a < q[1] and q[0] < b for a, b in taken) or not _hands_over(text, q):
                 continue
-            if len(text[q[0] : q[1]].split()) < 3:
+            inner = text[q[0] : q[1]].rstrip(QUOTE_CHARS + " ")
+            if len(inner.split()) < 3 and not inner.endswith(("!", "?")):
                 continue
             span = doc.char_span(q[1], min(len(text), q[1] + 120), alignment_mode="expand")
             if span is None:
