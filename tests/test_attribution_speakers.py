@@ -187,11 +187,15 @@ def test_description_resolves_to_the_person_named_earlier(full_nlp: Any) -> None
 def test_aide_resolves_through_apposition(full_nlp: Any) -> None:
     text = (
         "The plan was drafted by Jonah Pell, an aide to the mayor.\n\n"
-        "“It will save the city four million a year,” the aide said."
+        "“It will save the city four million a year,” the aide said.\n\n"
+        "“I have not read it yet,” the mayor said."
     )
     pairs = _attributions(text, full_nlp)
     _sp, a = _covering(pairs, text, "It will save the city four million")
     assert a.speaker == "Jonah Pell"
+    # The mayor of "an aide to the mayor" is someone else.
+    _sp, a = _covering(pairs, text, "I have not read it yet")
+    assert a.speaker != "Jonah Pell"
 
 
 # ---------------------------------------------------------------- confidence

@@ -43,6 +43,8 @@ _TITLES = {
     "sheriff": "sheriff", "chief": "chief", "councillor": "councillor", "councilman": "councilman",
     "councilwoman": "councilwoman", "ambassador": "ambassador", "speaker": "speaker", "coach": "coach",
 }  # fmt: skip
+_CLAUSE_BREAK = re.compile(r"[,;()]|\b(?:and|or|with|by|to|from|for|than|as)\b")
+_APPOSITION_PREP = re.compile(r"\b(?:to|of|for|at|in|with|from|on|under|who|which|that)\b")
 #: How far back (characters) a channel without an owner looks for the speaker it carries.
 _RECENT_CHARS = 600
 #: How far back (characters) "the statement said" looks for who released the statement.
@@ -139,13 +141,18 @@ class _SpeakerResolver:
             if p.end > offset:
                 continue
             line = text.rfind("\n", 0, p.start) + 1
-            before = re.findall(r"[A-Za-z][\w-]*", text[max(line, p.start - 40) : p.start])[-3:]
+            # Only the words of the name's own noun phrase: "met the governor and
+            # Mayor Roe" describes Roe as mayor, not as governor.
+            left = _CLAUSE_BREAK.split(text[max(line, p.start - 40) : p.start])[-1]
             words: set[str] = set()
-            for w in before:
+            for w in re.findall(r"[A-Za-z][\w-]*", left)[-3:]:
                 words.update(_TITLES.get(w.lower(), w.lower()).split())
             after = re.match(r"\s*,\s*([^,.;:\n“”\"]{0,80})", text[p.end : p.end + 90])
             if after:
-                words.update(w.lower() for w in re.findall(r"[A-Za-z][\w-]*", after.group(1)))
+                # The apposition's head noun, before its prepositional phrase: "an aide
+                # to the mayor" describes an aide, not the mayor.
+                head = _APPOSITION_PREP.split(after.group(1))[0]
+                words.update(w.lower() for w in re.findall(r"[A-Za-z][\w-]*", head))
             if noun in words or f"{noun}s" in words:
                 return self._name(p)
         return None
