@@ -218,3 +218,14 @@ def test_quotation_handed_to_an_unusual_verb(full_nlp: Any) -> None:
     sp, a = _covering(pairs, text, "Get back to your seat")
     assert a.speaker == "Edith Holt"
     assert sp.confidence < 0.9  # no cue the scorer knows: less sure
+
+
+def test_report_channel_stays_with_the_medium(full_nlp: Any) -> None:
+    text = (
+        "The Harbor Gazette published the inspection results on Monday.\n\n"
+        "The report said the north pier needs urgent repairs."
+    )
+    pairs = _attributions(text, full_nlp)
+    sp, a = _covering(pairs, text, "the north pier needs urgent repairs")
+    # "the report" is the medium named before: it is the chain (via), as for any medium.
+    assert a.via == ("Harbor Gazette",), (sp.source, a)

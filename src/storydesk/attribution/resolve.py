@@ -301,13 +301,14 @@ def resolve_article(
         channel = getattr(sp, "channel", None)
         named = getattr(sp, "speaker", None)
         kind = "none"
+        if channel is not None and (res.media.is_generic(channel.text) or res.media.resolve(channel.text)):
+            # "the report said", "a CNN interview": a medium, named or referred to, goes
+            # into ``via`` by the medium rules below, as before.
+            channel = None
+            named = None
         if channel is not None:
             # "the statement said", "according to a recording of the meeting": the channel
-            # is no speaker; a medium named in it ("a CNN interview") is the chain.
-            medium = res.media.resolve(channel.text)
-            if medium and not res.media.is_generic(channel.text):
-                via.append(medium)
-                res.last_medium = medium
+            # is no speaker; its owner, or the speaker whose words it carries, is.
             if named is not None:
                 speaker, _ = res.resolve(named.text, named.start)
                 kind = "owner" if speaker else "none"
@@ -377,7 +378,7 @@ def _channel_speakers(
     """
     out = list(attrs)
     for i, (a, sp) in enumerate(zip(attrs, spans, strict=True)):
-        if getattr(sp, "channel", None) is None or a.speaker is not None:
+        if getattr(sp, "channel", None) is None or a.speaker is not None or a.via:
             continue
         pieces = getattr(sp, "content_fragments", ()) or (sp.content,)
         inner = [
