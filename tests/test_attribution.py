@@ -49,6 +49,11 @@ def test_find_quotes_straight_single_and_doubled_apostrophes() -> None:
     assert _quoted("He called it ''a total failure'' on Monday.") == ["''a total failure''"]
 
 
+def test_find_quotes_opening_mark_typed_as_closing() -> None:
+    text = "“Will the dam hold?“ the reporter asked. “It will,” she said."
+    assert _quoted(text) == ["“Will the dam hold?“", "“It will,”"]
+
+
 def test_find_quotes_unclosed_quote_ends_with_paragraph() -> None:
     text = "“First part of a long quote.\n\n“Second part.”"
     assert _quoted(text) == ["“First part of a long quote.", "“Second part.”"]
@@ -512,3 +517,71 @@ def test_quote_ending_a_sentence_is_not_prepended(nlp: Any) -> None:
     text = "“The bridge is safe.” Lee said the inspection “found nothing at all.”"
     a = _one(text, nlp, "said")
     assert a.content.start > text.index("Lee")
+
+
+# ------------------------------------------------- speaker measure and peer
+
+
+def _synthetic_split(tmp_path: Path) -> Path:
+    text = (
+        "Harbour Talks Stall\n\n"
+        "“The harbour will stay closed until the survey ends,” the port director Ines Marlow said on Monday.\n\n"
+        "“We cannot take the risk.”\n\n"
+        "The city council said the ferries would keep running."
+    )
+    q1 = text.index("“The harbour")
+    q1e = text.index("ends,”") + len("ends,”")
+    src = text.index("the port director")
+    srce = text.index(" said on")
+    cue = srce + 1
+    q2 = text.index("“We cannot")
+    q2e = text.index("risk.”") + len("risk.”")
+    art = {
+        "id": "x/dev/speakers",
+        "text": text,
+        "gold": {
+            "attributions": [
+                {
+                    "source": [src, srce, text[src:srce]],
+                    "cue": [cue, cue + 4, "said"],
+                    "content": [q1, q2e, text[q1:q2e]],
+                    "fragments": {"content": [[q1, q1e], [q2, q2e]]},
+                }
+            ]
+        },
+    }
+    (tmp_path / "dev.jsonl").write_text(json.dumps(art) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.model
+def test_speaker_measure_and_missing_peer(nlp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storydesk.eval.quotes as evq
+
+    ddir = _synthetic_split(tmp_path)
+    monkeypatch.setattr(evq, "textacy_quotations", lambda: (None, "textacy is not installed (test)"))
+    res = CliRunner().invoke(command, ["--dataset-dir", str(ddir)])
+    assert res.exit_code == 0, res.output
+    assert "textacy is not installed (test)" in res.output
+    out = evaluate(split="dev", dataset_dir=ddir)
+    assert out["peer"]["status"] == "textacy is not installed (test)"
+    assert set(out["speakers"]) == {"storydesk"}
+    spk = out["speakers"]["storydesk"]
+    # One direct quotation by a person (two paragraphs): found, with the right speaker.
+    assert spk["direct"] == {"n": 1, "found": 100.0, "right_of_found": 100.0, "right_of_all": 100.0}
+    assert spk["person"]["n"] == 1
+
+
+@pytest.mark.model
+def test_textacy_peer_runs_on_the_same_parse(nlp: Any, tmp_path: Path) -> None:
+    pytest.importorskip("textacy")
+    import storydesk.eval.quotes as evq
+
+    fn, status = evq.textacy_quotations()
+    assert fn is not None and status is None
+    doc = evq._full_nlp()("“We will not reopen the bridge before spring,” the mayor said.")
+    (a,) = evq.textacy_spans(doc, fn)
+    assert a.source is not None and a.source.text == "mayor"  # textacy leaves the determiner out
+    assert a.content.text.startswith("“We will not reopen")
+    out = evaluate(split="dev", dataset_dir=_synthetic_split(tmp_path))
+    assert "textacy" in out["speakers"] and out["peer"]["status"] is None

@@ -250,6 +250,7 @@ class Attribution:
     speaker_end: int = -1
     direct: bool = True
     via: tuple[str, ...] = ()
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)

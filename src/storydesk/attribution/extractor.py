@@ -42,6 +42,25 @@ _MEDIUM_NOUNS = frozenset(
 )
 
 
+# Nouns of channels: a source headed by one is the medium the words came
+# through ("the statement said", "according to a recording of the meeting"),
+# not the speaker; the speaker is its owner.
+CHANNEL_NOUNS = frozenset(
+    {
+        "statement", "video", "tweet", "recording", "interview", "report", "post", "letter", "email", "e-mail",
+        "release", "message", "transcript", "footage", "clip", "memo", "filing", "document", "tape", "audio",
+        "broadcast", "op-ed", "column", "editorial", "remark", "speech", "ad", "advertisement", "note", "text",
+        "posting", "blog", "podcast", "website", "site", "page", "account", "feed", "book", "memoir", "court",
+    }
+)  # fmt: skip
+# Verbs whose subject owns the channel they take as object ("X released a statement saying ...").
+_ISSUE_VERBS = frozenset(
+    {"release", "issue", "post", "publish", "send", "write", "give", "put", "tweet", "share", "sign", "pen", "deliver"}
+)
+#: Confidence of a quotation paragraph attached to the previous speaker without a cue of its own.
+CONTINUATION_FACTOR = 0.95
+
+
 @dataclass
 class _Draft:
     """An attribution under construction, in character offsets."""
@@ -53,6 +72,9 @@ class _Draft:
     nested: list[tuple[int, int]] = field(default_factory=list)
     # Heads of chained cues folded into this one ("citing", "as quoted by").
     absorbed: set[int] = field(default_factory=set)
+    speaker: tuple[int, int] | None = None
+    channel: tuple[int, int] | None = None
+    confidence: float = 1.0
 
     @property
     def content_start(self) -> int:
@@ -102,6 +124,17 @@ class _DocContext:
         self.text = doc.text
         self.quotes = quotes
         self.in_quote = quote_mask(doc, quotes)
+        self._sent_end: list[int] | None = None
+
+    def sent_end(self, i: int) -> int:
+        """Character offset where the sentence of token ``i`` ends (``Token.sent`` rescans the document)."""
+        if self._sent_end is None:
+            ends = [0] * len(self.doc)
+            for sent in self.doc.sents:
+                for j in range(sent.start, sent.end):
+                    ends[j] = sent.end_char
+            self._sent_end = ends
+        return self._sent_end[i]
 
     def quote_at(self, char: int) -> tuple[int, int] | None:
         """The quoted passage containing character offset ``char``, if any."""
@@ -286,6 +319,16 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
     for dep in ("ccomp", "xcomp"):
         if dep in by_dep:
             c = by_dep[dep][-1] if dep == "ccomp" else by_dep[dep][0]
+            if dep == "ccomp" and len(by_dep[dep]) > 1:
+                # "“A,” Kim said, mentioning B": a subjectless participle after the
+                # cue is an adverbial the parser took for a complement.
+                full = [
+                    x
+                    for x in by_dep[dep]
+                    if not (x.tag_ == "VBG" and x.i > head.i and _subject(x) is None)
+                    and not (x.i > head.i and any("\n" in t.text_with_ws for t in doc[head.i : x.left_edge.i]))
+                ]
+                c = full[-1] if full else c
             lo, hi = _subtree_range(c)
             if dep == "xcomp":
                 # "asked them to host events", "urged Congress to act": the
@@ -304,7 +347,8 @@ def _content_tokens(head: Token, preps: frozenset[str]) -> tuple[set[int], Token
                 return set(range(lo, hi + 1)), None
     lemma = head.lemma_.lower()
     for p in by_dep.get("prep", []):
-        if f"{lemma} {p.lower_}" in preps:
+        # "called on Americans to ..." -- but not "On Twitter, Bush called Trump ...".
+        if p.i > head.i and f"{lemma} {p.lower_}" in preps:
             objs = [g for g in p.children if g.dep_ in ("pobj", "pcomp")]
             if objs:
                 lo, hi = _subtree_range(objs[0])
@@ -392,6 +436,45 @@ def _fallback_content(head: Token, by_dep: dict[str, list[Token]]) -> tuple[set[
     return set(), None
 
 
+def _next_to(text: str, source: tuple[int, int] | None, cue: tuple[int, int]) -> bool:
+    """Whether the source stands right next to the cue ("Trump said", "said Trump"), not inherited from afar."""
+    if source is None:
+        return True
+    gap = text[source[1] : cue[0]] if source[1] <= cue[0] else text[cue[1] : source[0]]
+    return not any(c.isalnum() for c in gap)
+
+
+def _tokens_in(ctx: _DocContext, spans: list[tuple[int, int]]) -> list[Token]:
+    out: list[Token] = []
+    for s, e in spans:
+        sp = ctx.doc.char_span(s, e, alignment_mode="expand")
+        if sp is not None:
+            out.extend(sp)
+    return out
+
+
+def _hands_over(text: str, quote: tuple[int, int]) -> bool:
+    """Whether a quotation ends the way one handed to a following cue does ("…,” Kim said", "…?” he asked)."""
+    inner = text[quote[0] : quote[1]].rstrip(QUOTE_CHARS + " ")
+    return inner.endswith((",", "?", "!", "—", "–"))
+
+
+def _quote_only_paragraph(ctx: _DocContext, quote: tuple[int, int]) -> bool:
+    """Whether the paragraph holding ``quote`` has no words outside quotation marks."""
+    text = ctx.text
+    start = text.rfind("\n", 0, quote[0]) + 1
+    end = text.find("\n", quote[1])
+    end = len(text) if end < 0 else end
+    pos = start
+    for qs, qe in ctx.quotes:
+        if qe <= start or qs >= end:
+            continue
+        if any(c.isalnum() for c in text[pos:qs]):
+            return False
+        pos = max(pos, qe)
+    return not any(c.isalnum() for c in text[pos:end])
+
+
 def _ends_sentence(text: str, quote: tuple[int, int]) -> bool:
     """Whether a quoted passage closes with a full stop ('… good.” Kim said the …').
 
@@ -422,6 +505,153 @@ def _after_colon(ctx: _DocContext, cue_end_char: int) -> tuple[int, int] | None:
     # A line break ends it too: the parser runs a headline into the next paragraph.
     nl = text.find("\n", i, sent.end_char)
     return _trim(text, i, nl if nl >= 0 else sent.end_char)
+
+
+def _colon_quote(ctx: _DocContext, head: Token) -> tuple[int, int] | None:
+    """A quotation that a colon closing the cue's clause introduces ("He answered the critics:\n\n“…”").
+
+    The colon must end the clause of ``head`` (only its own dependents lie
+    between them) and be followed, across blank lines if need be, by an
+    opening quotation mark.
+    """
+    doc = ctx.doc
+    text = ctx.text
+    subtree = {t.i for t in head.subtree}
+    for j in range(head.i + 1, min(len(doc), head.i + 40)):
+        tok = doc[j]
+        if tok.text == ":":
+            i = tok.idx + 1
+            while i < len(text) and text[i] in " \t\u00a0\n":
+                i += 1
+            q = ctx.quote_at(i)
+            return q if q is not None and q[0] == i else None
+        if tok.is_space or tok.is_punct:
+            continue
+        if j not in subtree or ctx.in_quote[j]:
+            return None
+    return None
+
+
+_CLOSING = "”\"’'»"
+# Parts of speech of a speaker's noun phrase read off by position ("said engineer Tomas Reyes").
+_NP_POS = frozenset({"PROPN", "NOUN", "ADJ", "DET", "PRON", "NUM"})
+
+
+def _positional_source(ctx: _DocContext, head: Token) -> tuple[int, int] | None:
+    """Source of a cue next to a quotation when the parser gave it no subject.
+
+    "“…,” said engineer Tomas Reyes." (inverted) and "“…,” Trump barked and …"
+    (the parser hung the name elsewhere): the noun phrase right after, or right
+    before, the cue, when a closing quotation mark precedes the cue clause.
+    """
+    doc = ctx.doc
+    text = ctx.text
+
+    def quote_before(i: int) -> bool:
+        j = doc[i].idx - 1
+        while j >= 0 and text[j] in " \t\u00a0,":
+            j -= 1
+        return j >= 0 and text[j] in _CLOSING
+
+    def run(start: int, step: int) -> list[int]:
+        out: list[int] = []
+        i = start
+        while 0 <= i < len(doc) and len(out) < 6:
+            tok = doc[i]
+            # A title the tagger takes for a verb ("said engineer Tomas Reyes").
+            title = step == 1 and i == start and tok.is_lower and i + 1 < len(doc) and doc[i + 1].pos_ == "PROPN"
+            if (tok.pos_ not in _NP_POS and not title) or ctx.in_quote[i] or tok.is_space:
+                break
+            out.append(i)
+            i += step
+        if not any(doc[i].pos_ in ("PROPN", "NOUN", "PRON") for i in out):
+            return []
+        return sorted(out)
+
+    if quote_before(head.i):
+        after = run(head.i + 1, 1)
+        if after and doc[after[0]].pos_ != "PRON":
+            return after[0], after[-1]
+    before = run(head.i - 1, -1)
+    if before and quote_before(before[0]):
+        return before[0], before[-1]
+    return None
+
+
+# Reporting verbs whose subject owns an "according to <channel>" hung on them.
+_SAY_LEMMAS = frozenset(
+    {"say", "tell", "add", "state", "warn", "claim", "announce", "explain", "insist", "argue", "write", "note",
+     "promise", "vow", "deny", "admit", "suggest", "describe", "predict", "confirm", "acknowledge", "reply"}
+)  # fmt: skip
+
+
+def _speaker_and_channel(
+    ctx: _DocContext, src: Token, head: Token, source: tuple[int, int]
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Who the source names through the syntax, and the channel when the source is one.
+
+    The speaker is the source's noun phrase without relative and participle
+    clauses ("said Rep. Marsh, who serves with Sen. Ode on ..." names Marsh).
+    A source headed by a channel noun ("the statement", "a recording of the
+    meeting", "Calder's video") is the channel; its owner, when the syntax gives
+    one, is the speaker: the possessor, the object of "from"/"by" (or "of" with
+    a name), or the subject of the verb that issued it ("Kim released a
+    statement saying ...").
+    """
+    doc = ctx.doc
+    if src.pos_ == "NOUN" and src.lemma_.lower() in CHANNEL_NOUNS:
+        owner: Token | None = None
+        for c in src.children:
+            if c.dep_ == "poss":
+                owner = c
+                break
+        if owner is None:
+            for c in src.children:
+                if c.dep_ != "prep" or c.lower_ not in ("from", "by", "of"):
+                    continue
+                obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+                if obj is not None and (c.lower_ != "of" or obj.pos_ in ("PROPN", "PRON")):
+                    owner = obj
+                    break
+        if owner is None and src.dep_ == "dobj" and src.head.lemma_.lower() in _ISSUE_VERBS:
+            owner = _subject(src.head) or _agent_object(src.head)
+        if owner is None and head.lower_ == "according":
+            # "Ortega said, according to a recording, that ...": the parser hangs the
+            # phrase on "said" or on its complement.
+            gov = head.head
+            for verb in (gov, gov.head if gov.dep_ == "ccomp" else None):
+                if verb is not None and verb.lemma_.lower() in _SAY_LEMMAS and _subject(verb) is not None:
+                    owner = _subject(verb)
+                    break
+        spk = None
+        if owner is not None:
+            first, last = _subtree_range(owner)
+            if owner.dep_ == "poss":
+                while last > first and doc[last].tag_ == "POS":
+                    last -= 1
+            if not (first <= head.i <= last):
+                spk = ctx.tokens_span(first, last, keep_quotes=False)
+        return spk, source
+    rng = _token_range(ctx, source)
+    if rng is None:
+        return None, None
+    first, last = source_first, source_last = rng
+    for c in src.rights:
+        if c.dep_ in ("relcl", "acl", "advcl") and c.left_edge.i > first:
+            last = min(last, c.left_edge.i - 1)
+    while last > first and (doc[last].is_punct or doc[last].is_space or doc[last].lower_ in _RELATIVE_PRONOUNS):
+        last -= 1
+    if (first, last) == (source_first, source_last):
+        return None, None
+    return ctx.tokens_span(first, last, keep_quotes=False), None
+
+
+def _token_range(ctx: _DocContext, span: tuple[int, int]) -> tuple[int, int] | None:
+    """Token indices [first, last] covering a character span (None if no token does)."""
+    sp = ctx.doc.char_span(span[0], span[1], alignment_mode="expand")
+    if sp is None or not len(sp):
+        return None
+    return sp.start, sp.end - 1
 
 
 _CHAIN_LEMMAS = frozenset({"cite", "quote"})
@@ -497,6 +727,12 @@ def _redirect_quoted(tok: Token) -> Token:
     return tok
 
 
+#: Confidence of a speaker label ("PENCE: ...", a "Name: statement" headline), which no scorer weighs.
+LABEL_CONFIDENCE = 0.9
+#: Confidence of a quotation handed to a "Name verb" clause whose verb the scorer did not take as a cue.
+ORPHAN_CONFIDENCE = 0.5
+
+
 class Extractor:
     """Turns parsed documents into :class:`AttributionSpans` lists."""
 
@@ -510,7 +746,7 @@ class Extractor:
 
     # ----------------------------------------------------------- one cue
 
-    def _draft(self, ctx: _DocContext, head: Token) -> _Draft | None:
+    def _draft(self, ctx: _DocContext, head: Token, confidence: float = 1.0) -> _Draft | None:
         doc = ctx.doc
         content_toks, prep = _content_tokens(head, self.model.cue_preps)
         cue_first, cue_last = _cue_tokens(head, prep)
@@ -521,10 +757,26 @@ class Extractor:
         if f"{head.lemma_.lower()}|{head.tag_}" in self.model.sourceless and _agent_object(head) is None:
             # "It seems ...", "Asked about ..., Kim said": no source in the annotation sense.
             src_tok = None
+        if src_tok is not None and ctx.in_quote[src_tok.i] and not ctx.in_quote[head.i]:
+            # "“Very good reporter,” Trump said": the parser made the quotation a
+            # subject; the speaker is the subject outside the quotation marks.
+            src_tok = next((c for c in head.children if c.dep_ in _SUBJ_DEPS and not ctx.in_quote[c.i]), None)
         source: tuple[int, int] | None = None
         if src_tok is not None:
             sf, sl = _source_range(src_tok, head, (cue_first, cue_last))
             source = ctx.tokens_span(sf, sl, keep_quotes=False)
+            if source is not None and not ctx.in_quote[src_tok.i]:
+                # The parser sometimes hangs the quotation on the speaker's name
+                # ("“…,” Sarandon, 69, told"): a source never contains quoted words.
+                for _qs, qe in ctx.quotes:
+                    if source[0] < qe <= src_tok.idx:
+                        source = _trim(ctx.text, qe, source[1], keep_quotes=False)
+                        if source is None:
+                            break
+        elif head.text != ":" and f"{head.lemma_.lower()}|{head.tag_}" not in self.model.sourceless:
+            pos_src = _positional_source(ctx, head)
+            if pos_src is not None:
+                source = ctx.tokens_span(*pos_src, keep_quotes=False)
         content: list[tuple[int, int]] = []
         ends_with_colon = doc[cue_last].text == ":"
         if head.text == ":":
@@ -581,11 +833,42 @@ class Extractor:
                 content = [
                     f for f in content if not (ctx.doc[lo].idx <= f[0] and f[1] <= ctx.doc[hi].idx + len(ctx.doc[hi]))
                 ]
+        if content and cue_rng is not None and content[0][0] < cue_rng[0]:
+            # A postposed cue speaks for its own paragraph: "“A.”\n\n“B,” said Greer" -- the
+            # parser may hang the previous paragraph (someone else's) on it too.
+            cut = ctx.text.rfind("\n", 0, cue_rng[0])
+            if cut > content[0][0]:
+                kept = [(max(a, cut + 1), b) for a, b in content if b > cut + 1]
+                kept = [k for k in (_trim(ctx.text, a, b) for a, b in kept) if k is not None]
+                if kept:
+                    content = kept
+        colon_quote = _colon_quote(ctx, head)
+        if colon_quote is not None and (not content or content[-1][1] <= colon_quote[0]):
+            # "Cruz answered the critics:\n\n“...”": the colon hands over to the quotation.
+            content = [colon_quote]
         if not content and cue_rng is not None:
             content = self._adjacent_quote(ctx, cue_rng, source)
         if not content:
             return None
+        speaker: tuple[int, int] | None = None
+        channel: tuple[int, int] | None = None
+        if src_tok is not None and source is not None and qas is None:
+            speaker, channel = _speaker_and_channel(ctx, src_tok, head, source)
         content = self._extend_to_quotes(ctx, content, cue_rng)
+        if (
+            cue_rng is not None
+            and content[0][0] > cue_rng[1]
+            and colon_quote is None
+            and not self._is_direct(ctx, content)
+            and _next_to(ctx.text, source, cue_rng)
+            and not any(t.pos_ in ("VERB", "AUX") for t in _tokens_in(ctx, content))
+        ):
+            # "“Who do they think they are?” Trump said of Apple", "“…,” Ramos told AFP":
+            # the quotation right before the cue clause is what was said, not the
+            # object or prepositional phrase the parser hangs on the cue.
+            before = self._adjacent_quote(ctx, cue_rng, source, after=False)
+            if before and _hands_over(ctx.text, before[0]):
+                content = before
         if cue_rng is not None and content[0][0] > cue_rng[1]:
             # "“A,” Kim said, “B.”": the parser hangs only B on the cue.
             before = self._adjacent_quote(ctx, cue_rng, source, after=False)
@@ -596,7 +879,17 @@ class Extractor:
                 and not _ends_sentence(ctx.text, before[0])
             ):
                 content = before + content
-        return _Draft(head=head.i, cue=cue_rng, source=source, content=content, nested=nested, absorbed=absorbed)
+        return _Draft(
+            head=head.i,
+            cue=cue_rng,
+            source=source,
+            content=content,
+            nested=nested,
+            absorbed=absorbed,
+            speaker=speaker,
+            channel=channel,
+            confidence=confidence,
+        )
 
     @staticmethod
     def _adjacent_quote(
@@ -660,11 +953,11 @@ class Extractor:
         """
         quotes = find_quotes(doc.text)
         ctx = _DocContext(doc, quotes)
-        heads = self.model.cue_heads(doc, ctx.in_quote)
+        heads = self.model.cue_scores(doc, ctx.in_quote)
         drafts: list[_Draft] = []
         seen_cues: set[tuple[int, int] | None] = set()
-        for h in heads:
-            d = self._draft(ctx, _redirect_quoted(doc[h]))
+        for h, prob in heads:
+            d = self._draft(ctx, _redirect_quoted(doc[h]), prob)
             if d is None or d.cue in seen_cues:
                 continue
             seen_cues.add(d.cue)
@@ -672,9 +965,67 @@ class Extractor:
         absorbed = set().union(*(d.absorbed for d in drafts)) if drafts else set()
         drafts = [d for d in drafts if d.head not in absorbed]
         drafts.extend(self._label_drafts(ctx, drafts))
+        drafts.extend(self._orphan_quote_drafts(ctx, drafts))
         drafts.sort(key=lambda d: d.cue[0] if d.cue else d.content_start)
         self._attach_following_quotes(ctx, drafts)
         return [self._finish(ctx, d) for d in drafts]
+
+    @staticmethod
+    def _orphan_quote_drafts(ctx: _DocContext, drafts: list[_Draft]) -> list[_Draft]:
+        """Quotations no cue claimed, handed to a "Name verb" clause right after them.
+
+        "“Go back to Univision,” Trump barked and ...": the scorer does not know
+        every verb of speaking, but a quotation closed with a comma, "?" or "!"
+        and followed by a name and a verb is that person's. Such attributions
+        get a lower confidence (:data:`ORPHAN_CONFIDENCE`).
+        """
+        doc, text = ctx.doc, ctx.text
+        taken = [f for d in drafts for f in d.content]
+        cues = [d.cue for d in drafts if d.cue is not None]
+        out: list[_Draft] = []
+        for q in ctx.quotes:
+            if any(a < q[1] and q[0] < b for a, b in taken) or not _hands_over(text, q):
+                continue
+            inner = text[q[0] : q[1]].rstrip(QUOTE_CHARS + " ")
+            if len(inner.split()) < 3 and not inner.endswith(("!", "?")):
+                continue
+            span = doc.char_span(q[1], min(len(text), q[1] + 120), alignment_mode="expand")
+            if span is None:
+                continue
+            toks = [t for t in span if not t.is_space][:7]
+            if not toks or toks[0].idx - q[1] > 2 or toks[0].is_punct:
+                continue
+            verb = next(
+                (
+                    t
+                    for t in toks
+                    if (t.pos_ == "VERB" and t.tag_ in ("VBD", "VBZ", "VBP", "VBN"))
+                    # "Trump barked": a past form the tagger took for a noun after a name.
+                    or (t.tag_ == "NN" and t.lower_.endswith("ed") and t.i > toks[0].i and doc[t.i - 1].pos_ == "PROPN")
+                ),
+                None,
+            )
+            if verb is None or verb.lemma_.lower() in ("be", "have", "do") or ctx.in_quote[verb.i]:
+                continue
+            before = [t for t in toks if t.i < verb.i]
+            after: list[Token] = []
+            if not before:
+                # "“…,” barked the coach": the noun phrase after the verb.
+                for t in toks[1:]:
+                    if t.pos_ not in _NP_POS or t.is_punct:
+                        break
+                    after.append(t)
+            np_toks = before or after
+            if not np_toks or not all(t.pos_ in _NP_POS and not t.is_punct for t in np_toks):
+                continue
+            if not any(t.pos_ in ("PROPN", "NOUN", "PRON") for t in np_toks):
+                continue
+            cue = (verb.idx, verb.idx + len(verb.text))
+            if any(c[0] < cue[1] and cue[0] < c[1] for c in cues):
+                continue
+            source = ctx.tokens_span(np_toks[0].i, np_toks[-1].i, keep_quotes=False)
+            out.append(_Draft(head=verb.i, cue=cue, source=source, content=[q], confidence=ORPHAN_CONFIDENCE))
+        return out
 
     @staticmethod
     def _label_drafts(ctx: _DocContext, drafts: list[_Draft]) -> list[_Draft]:
@@ -703,7 +1054,9 @@ class Extractor:
             tok = ctx.doc.char_span(colon, colon + 1, alignment_mode="expand")
             head = tok[0].i if tok is not None and len(tok) else 0
             src = (m.start("name"), m.end("name"))
-            out.append(_Draft(head=head, cue=(colon, colon + 1), source=src, content=[content]))
+            out.append(
+                _Draft(head=head, cue=(colon, colon + 1), source=src, content=[content], confidence=LABEL_CONFIDENCE)
+            )
         return out
 
     def _attach_following_quotes(self, ctx: _DocContext, drafts: list[_Draft]) -> None:
@@ -715,25 +1068,46 @@ class Extractor:
         """
         text = ctx.text
         for d in sorted(drafts, key=lambda d: d.content_end):
-            if d.cue is None or not self._is_direct(ctx, d.content):
+            # A direct quotation, or a report ending in one ("golf clubs are “just
+            # scratching out a profit,” Hedge said. “Golf is ...”").
+            ends_quoted = any(q[1] == d.content_end for q in ctx.quotes)
+            if d.cue is None or not (ends_quoted or self._is_direct(ctx, d.content)):
                 continue
             cue_tok = ctx.doc[d.head]
             anchor = max(d.cue[1], d.source[1] if d.source else 0, d.content_end)
-            sent_end = cue_tok.sent.end_char
+            sent_end = ctx.sent_end(cue_tok.i)
             if anchor < sent_end and not any(anchor <= q[0] < sent_end for q in ctx.quotes):
                 # Skip the rest of the cue sentence ("..., Kim said at the rally.").
                 anchor = sent_end
+            in_next = False
             while True:
                 nxt = next((q for q in ctx.quotes if q[0] >= anchor), None)
                 if nxt is None:
                     break
                 gap = text[anchor : nxt[0]]
+                if any(c.isalnum() for c in gap) and anchor < sent_end and not in_next:
+                    # Still in the cue sentence ("Hedge said from his office. “Golf ...”",
+                    # "said on “Meet the Press.” “She ...”"): a quotation opening the
+                    # next sentence may continue; one quoted inside this one (a title) does not.
+                    stop = re.search(r"[.!?][\"”’'\s]*\s$", gap)
+                    if stop is not None and not any(c.isalnum() for c in gap[stop.end() :]):
+                        anchor, in_next = nxt[0], True
+                        continue
+                    if nxt[1] <= sent_end + 2:
+                        anchor = nxt[1]
+                        continue
                 # Only punctuation / whitespace between, at most one paragraph break.
                 if any(c.isalnum() for c in gap) or gap.count("\n") > 2:
                     break
                 # A quote with a cue of its own belongs to that cue.
                 if any(o is not d and o.content_start < nxt[1] and nxt[0] < o.content_end for o in drafts):
                     break
+                if gap.count("\n") and not _quote_only_paragraph(ctx, nxt):
+                    # A new paragraph continues the quotation only when it is
+                    # nothing but quotation: narration there may name someone else.
+                    break
+                if gap.count("\n"):
+                    d.confidence *= CONTINUATION_FACTOR
                 d.content.append(nxt)
                 anchor = nxt[1]
 
@@ -769,6 +1143,9 @@ class Extractor:
             direct=self._is_direct(ctx, frags),
             content_fragments=fragments,
             nested_sources=tuple(Span(s, e, text[s:e]) for s, e in d.nested),
+            speaker=mk(d.speaker),
+            channel=mk(d.channel),
+            confidence=round(d.confidence, 3),
         )
 
 

@@ -56,7 +56,16 @@ class CueModel:
             doc: parsed document.
             in_quote: per token, whether it lies inside quotation marks.
         """
-        heads: list[int] = []
+        return [i for i, _p in self.cue_scores(doc, in_quote)]
+
+    def cue_scores(self, doc: Doc, in_quote: list[bool]) -> list[tuple[int, float]]:
+        """``(token index, probability)`` of the tokens that head a cue, in text order.
+
+        Args:
+            doc: parsed document.
+            in_quote: per token, whether it lies inside quotation marks.
+        """
+        heads: list[tuple[int, float]] = []
         title_end = headline_end(doc)
         for sent in doc.sents:
             sent_quote = any(c in sent.text for c in '"“”')
@@ -65,8 +74,9 @@ class CueModel:
                 if not is_candidate(tok, headline):
                     continue
                 feats = list(token_features(tok, in_quote[tok.i], sent_quote, headline))
-                if self.score(feats) >= self.threshold:
-                    heads.append(tok.i)
+                p = self.score(feats)
+                if p >= self.threshold:
+                    heads.append((tok.i, p))
         return heads
 
     def to_json(self) -> dict[str, object]:

@@ -30,7 +30,11 @@ def _double_marks(text: str, start: int, end: int) -> list[tuple[int, int, str]]
     while i < end:
         c = text[i]
         if c in "“„«":
-            marks.append((i, 1, "open"))
+            # “ typed for ” ("a fascist?“ he asked"): right after a word or
+            # punctuation and before a space, it closes.
+            after_word = i > start and text[i - 1] not in _OPENERS_BEFORE and text[i - 1] not in "“\"'‘"
+            before_gap = i + 1 >= end or text[i + 1] in " \t\u00a0,.;:!?)"
+            marks.append((i, 1, "either" if c == "“" and after_word and before_gap else "open"))
         elif c in "”»":
             marks.append((i, 1, "close"))
         elif c == '"':

@@ -34,6 +34,18 @@ class AttributionSpans:
         content_fragments: the pieces of a discontinuous content, in text order.
         nested_sources: further sources in a chain ("X reported, citing Y": source X,
             nested Y; "Y quoted X as saying": source X, nested Y), outermost first.
+        speaker: the words that name who speaks, found through the cue's syntax:
+            the source's noun phrase without its relative clauses ("Rep. Marsh" of
+            "Rep. Marsh, who serves with Sen. Ode on ..."), or, when the source is a
+            channel, the channel's owner ("Kim" of "Kim's statement", of "Kim
+            released a statement saying ..."). ``None`` when the syntax names
+            nobody more precisely than ``source`` (a resolver then reads ``source``).
+        channel: the medium the words came through when the source names one
+            ("a recording of the meeting", "the statement", "her tweet"); it is
+            not the speaker.
+        confidence: how sure the extractor is of this attribution, 0–1 (the cue
+            scorer's probability, lowered for weaker evidence such as a quotation
+            attached to an earlier speaker without a cue of its own).
     """
 
     source: Span | None
@@ -42,3 +54,6 @@ class AttributionSpans:
     direct: bool
     content_fragments: tuple[Span, ...] = ()
     nested_sources: tuple[Span, ...] = ()
+    speaker: Span | None = None
+    channel: Span | None = None
+    confidence: float = 1.0

@@ -274,32 +274,236 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     return {"p": round(100 * p, 1), "r": round(100 * r, 1), "f1": round(100 * f, 1)}
 
 
-def evaluate(
-    split: str = "dev", dataset_dir: Path | str | None = None, limit: int | None = None, nested: bool = False
-) -> dict[str, Any]:
-    """Run the extractor over a PolNeAR split and score it.
+# ------------------------------------------------------- speaker-level measure
 
-    Args:
-        split: ``"dev"`` or ``"train"``.
-        dataset_dir: folder with ``<split>.jsonl``; default ``dataset_path("polnear")``.
-        limit: score only the first ``limit`` articles.
-        nested: score the extractor's raw output, nested attributions
-            included, instead of its univocal projection.
+#: Share of a content's characters inside quotation marks above which it is a direct quotation.
+DIRECT_SHARE = 0.5
+#: Share of a gold quotation's word tokens one predicted content must hold for the quotation to count as found.
+FOUND_SHARE = 0.5
 
-    Returns:
-        ``{"split", "articles", "sentences", "seconds", "articles_per_s",
-        "sentences_per_s", "counts": {role: {...}}, "exact": {role: {p, r, f1}},
-        "overlap": {...}, "linked": {"exact": {...}, "overlap": {...}},
-        "tokens": {...}, "nested", "reference"}`` with P/R/F1 in percent.
+
+def _direct_share(frags: Frags, quotes: Sequence[tuple[int, int]]) -> float:
+    total = sum(e - s for s, e in frags)
+    if not total:
+        return 0.0
+    inside = sum(max(0, min(e, qe) - max(s, qs)) for s, e in frags for qs, qe in quotes)
+    return inside / total
+
+
+def _gold_spans(text: str, at: dict[str, Any]) -> Any:
+    """A gold PolNeAR record as an :class:`AttributionSpans` (for the speaker resolver)."""
+    from storydesk.attribution.spans import AttributionSpans, Span
+
+    def mk(v: list[Any] | None) -> Span | None:
+        return None if not v else Span(int(v[0]), int(v[1]), text[int(v[0]) : int(v[1])])
+
+    content = mk(at["content"])
+    assert content is not None
+    frags = (at.get("fragments") or {}).get("content") or []
+    return AttributionSpans(
+        source=mk(at.get("source")),
+        cue=mk(at.get("cue")),
+        content=content,
+        direct=False,
+        content_fragments=tuple(Span(int(s), int(e), text[int(s) : int(e)]) for s, e in frags),
+    )
+
+
+class _ArticleResolver:
+    """Speaker names for any system's spans of one article, resolved from that article alone.
+
+    Builds what the pipeline builds per article (NER mentions, an
+    :class:`~storydesk.article.entities.EntityIndex` and a
+    :class:`~storydesk.article.provenance.MediaResolver` of this article only) and runs
+    :func:`storydesk.attribution.resolve.resolve_article` on the spans.
     """
-    from storydesk.attribution import extract_doc, load_nlp
-    from storydesk.errors import EvalError
-    from storydesk.eval import dataset_path
 
-    ddir = Path(dataset_dir) if dataset_dir is not None else dataset_path("polnear")
-    path = ddir / f"{split}.jsonl"
-    if not path.is_file():
-        raise EvalError(f"PolNeAR split not found: {path}")
+    def __init__(self, art_id: str, doc: Any) -> None:
+        from storydesk.article import entities
+        from storydesk.article import provenance as prov
+        from storydesk.models import Article, Sentence
+
+        self.article = Article(id=art_id, source=art_id, text=doc.text)
+        self.sentences = [
+            Sentence(article_id=art_id, index=i, text=s.text, start=s.start_char, end=s.end_char)
+            for i, s in enumerate(doc.sents)
+        ]
+        self.record = entities.extract(self.article, self.sentences, doc, None)
+        self.index = entities.EntityIndex({art_id: self.record})
+        self.media = prov.MediaResolver([self.article], {art_id: self.record}, self.index)
+
+    def attributions(self, spans: Sequence[Any]) -> list[Any]:
+        """The :class:`~storydesk.models.Attribution` records of ``spans`` (one per span, same order)."""
+        from storydesk.attribution.resolve import resolve_article
+
+        return resolve_article(self.article, self.sentences, spans, self.record.mentions, self.index, self.media)
+
+    def speakers(self, spans: Sequence[Any]) -> list[str | None]:
+        """The resolved speaker of each span."""
+        return [a.speaker for a in self.attributions(spans)]
+
+    def is_person(self, name: str | None, source: Frags | None) -> bool:
+        """Whether a gold source is a person: its resolved name, or a PERSON mention inside the span."""
+        if name:
+            ent = self.index.lookup(name, "PERSON")
+            if ent is not None and ent.type == "PERSON":
+                return True
+        if source:
+            s, e = source[0][0], source[-1][1]
+            return any(m.type == "PERSON" and m.start < e and s < m.end for m in self.record.mentions)
+        return False
+
+
+def new_speaker_counts() -> dict[str, int]:
+    """Zeroed counters of :func:`score_speakers` for one system."""
+    keys = ("direct", "direct_found", "direct_right", "person", "person_found", "person_right")
+    return dict.fromkeys(keys, 0)
+
+
+def score_speakers(
+    art: dict[str, Any], doc: Any, systems: dict[str, Sequence[Any] | None], counts: dict[str, dict[str, int]]
+) -> None:
+    """Speaker-level counts of one article for each system's raw (nested) output.
+
+    Gold set: attributions with a source whose content is a direct quotation
+    (at least half of its characters inside quotation marks), and among them
+    those whose source is a person (the resolved name is a PERSON entity, or
+    a PERSON mention lies in the source span). A quotation is *found* when one
+    predicted content holds at least half of its word tokens; the speaker is
+    *right* when that attribution's source shares a word with the gold source
+    or both resolve to the same name (resolver of :func:`_ArticleResolver`).
+    """
+    from storydesk.attribution.quotes import find_quotes
+
+    text = art["text"]
+    toks = _Tokens(text)
+    quotes = find_quotes(text)
+    gold_all = [at for at in art["gold"]["attributions"] if at.get("content")]
+    golds: list[tuple[int, Frags, Frags]] = []
+    for i, at in enumerate(gold_all):
+        g = _records(text, [at], [])[0][0]
+        if "content" in g and "source" in g and _direct_share(g["content"], quotes) >= DIRECT_SHARE:
+            golds.append((i, g["content"], g["source"]))
+    if not golds:
+        return
+    resolver = _ArticleResolver(art.get("id", "article"), doc)
+    gold_names = resolver.speakers([_gold_spans(text, at) for at in gold_all])
+    for name, preds in systems.items():
+        if preds is None:
+            continue
+        c = counts.setdefault(name, new_speaker_counts())
+        names = resolver.speakers(preds)
+        p_recs = _records(text, [], preds)[1]
+        p_content = [toks.ids(p["content"]) if "content" in p else frozenset() for p in p_recs]
+        for gi, g_content, g_source in golds:
+            person = resolver.is_person(gold_names[gi], g_source)
+            gids = toks.ids(g_content)
+            best, best_n = -1, 0
+            for j, pid in enumerate(p_content):
+                n = len(gids & pid)
+                # Most shared words; on a tie the narrower content (the innermost attribution).
+                if n > best_n or (n == best_n and n and len(pid) < len(p_content[best])):
+                    best, best_n = j, n
+            found = bool(gids) and best_n >= FOUND_SHARE * len(gids)
+            right = False
+            if found:
+                src = p_recs[best].get("source")
+                right = bool(src and toks.ids(src) & toks.ids(g_source)) or (
+                    names[best] is not None and names[best] == gold_names[gi]
+                )
+            for kind, member in (("direct", True), ("person", person)):
+                if member:
+                    c[kind] += 1
+                    c[f"{kind}_found"] += int(found)
+                    c[f"{kind}_right"] += int(right)
+
+
+def summarise_speakers(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Per system and gold set: n, found % of n, right speaker % of found (and of n)."""
+    out: dict[str, Any] = {}
+    for name, c in counts.items():
+        out[name] = {}
+        for kind in ("direct", "person"):
+            n, f, r = c[kind], c[f"{kind}_found"], c[f"{kind}_right"]
+            out[name][kind] = {
+                "n": n,
+                "found": round(100 * f / n, 1) if n else 0.0,
+                "right_of_found": round(100 * r / f, 1) if f else 0.0,
+                "right_of_all": round(100 * r / n, 1) if n else 0.0,
+            }
+    return out
+
+
+# ------------------------------------------------------------- textacy peer
+
+TEXTACY_VERSION = "0.13.0"
+
+
+def textacy_quotations() -> tuple[Any | None, str | None]:
+    """textacy's ``direct_quotations`` and None, or None and why it cannot be used."""
+    try:
+        import textacy
+        from textacy.extract.triples import direct_quotations
+    except Exception as exc:  # any import failure means "no peer"
+        return None, (
+            f"textacy is not installed ({type(exc).__name__}: {exc}); install the peer with "
+            f"`pip install --no-deps textacy=={TEXTACY_VERSION}` and its runtime needs (see the Makefile)"
+        )
+    version = getattr(textacy, "__version__", "?")
+    if version != TEXTACY_VERSION:
+        return direct_quotations, f"textacy {version} found, {TEXTACY_VERSION} expected"
+    return direct_quotations, None
+
+
+def textacy_spans(doc: Any, direct_quotations: Any, stats: dict[str, int] | None = None) -> list[Any]:
+    """textacy's direct quotations of ``doc`` as :class:`AttributionSpans` (same parse as ours).
+
+    textacy gives up on a whole document whose count of quotation-mark tokens
+    is odd; it is then run on each paragraph (as its own ``Doc`` with the same
+    annotations), and the paragraphs it still refuses give nothing.
+    """
+    from storydesk.attribution.spans import AttributionSpans, Span
+
+    text = doc.text
+
+    def run(d: Any, offset: int) -> list[Any]:
+        out: list[Any] = []
+        for trip in direct_quotations(d):
+            spk, cue, content = trip.speaker, trip.cue, trip.content
+            s0 = offset + min(t.idx for t in spk)
+            s1 = offset + max(t.idx + len(t.text) for t in spk)
+            c0 = offset + min(t.idx for t in cue)
+            c1 = offset + max(t.idx + len(t.text) for t in cue)
+            q0, q1 = offset + content.start_char, offset + content.end_char
+            out.append(
+                AttributionSpans(
+                    source=Span(s0, s1, text[s0:s1]),
+                    cue=Span(c0, c1, text[c0:c1]),
+                    content=Span(q0, q1, text[q0:q1]),
+                    direct=True,
+                )
+            )
+        return out
+
+    try:
+        return run(doc, 0)
+    except ValueError:
+        if stats is not None:
+            stats["documents_split"] = stats.get("documents_split", 0) + 1
+    res: list[Any] = []
+    for m in re.finditer(r"[^\n]+", text):
+        span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+        if span is None or not len(span):
+            continue
+        try:
+            res.extend(run(span.as_doc(), span.start_char))
+        except ValueError:
+            if stats is not None:
+                stats["paragraphs_refused"] = stats.get("paragraphs_refused", 0) + 1
+    return res
+
+
+def _load_articles(path: Path, limit: int | None) -> list[dict[str, Any]]:
     arts: list[dict[str, Any]] = []
     with open(path, encoding="utf-8", newline="") as fh:
         for line in fh:
@@ -307,17 +511,90 @@ def evaluate(
                 arts.append(json.loads(line))
             if limit is not None and len(arts) >= limit:
                 break
-    nlp = load_nlp()
+    return arts
+
+
+def _full_nlp() -> Any:
+    """The extractor's spaCy model with its NER (for the speaker measure; the parse is the same)."""
+    import spacy
+
+    from storydesk.attribution import SPACY_MODEL
+    from storydesk.errors import ModelError
+
+    try:
+        return spacy.load(SPACY_MODEL)
+    except OSError as exc:
+        raise ModelError(f"spaCy model {SPACY_MODEL!r} is not installed: {exc}") from exc
+
+
+def evaluate(
+    split: str = "dev",
+    dataset_dir: Path | str | None = None,
+    limit: int | None = None,
+    nested: bool = False,
+    peer: bool = True,
+) -> dict[str, Any]:
+    """Run the extractor (and textacy, the peer) over a PolNeAR split and score both.
+
+    Args:
+        split: ``"dev"`` or ``"train"``.
+        dataset_dir: folder with ``<split>.jsonl``; default ``dataset_path("polnear")``.
+        limit: score only the first ``limit`` articles.
+        nested: score the extractor's raw output, nested attributions
+            included, instead of its univocal projection.
+        peer: also run textacy's ``direct_quotations`` on the same parse.
+
+    Returns:
+        ``{"split", "articles", "sentences", "seconds", "articles_per_s",
+        "sentences_per_s", "counts": {role: {...}}, "exact": {role: {p, r, f1}},
+        "overlap": {...}, "linked": {"exact": {...}, "overlap": {...}},
+        "tokens": {...}, "speakers": {system: {"direct"|"person": {n, found,
+        right_of_found, right_of_all}}}, "peer": {"name", "status",
+        "overlap", "stats"}, "nested", "reference"}`` with P/R/F1 in percent.
+        ``peer["status"]`` says why textacy did not run (None when it did).
+    """
+    from storydesk.attribution import extract_doc
+    from storydesk.errors import EvalError
+    from storydesk.eval import dataset_path
+
+    ddir = Path(dataset_dir) if dataset_dir is not None else dataset_path("polnear")
+    path = ddir / f"{split}.jsonl"
+    if not path.is_file():
+        raise EvalError(f"PolNeAR split not found: {path}")
+    arts = _load_articles(path, limit)
+    nlp = _full_nlp()
     counts = new_counts()
     n_sents = 0
     t0 = time.perf_counter()
     preds = []
-    for doc in nlp.pipe((a["text"] for a in arts), batch_size=16):
-        preds.append(extract_doc(doc))
-        n_sents += sum(1 for _ in doc.sents)
+    docs = []
+    with nlp.select_pipes(disable=["ner"]):
+        # Timed as the pipeline runs the extractor: parse + extraction, no NER.
+        for doc in nlp.pipe((a["text"] for a in arts), batch_size=16):
+            preds.append(extract_doc(doc))
+            docs.append(doc)
+            n_sents += sum(1 for _ in doc.sents)
     elapsed = time.perf_counter() - t0
-    for art, doc_preds in zip(arts, preds, strict=True):
+    docs = list(nlp.get_pipe("ner").pipe(docs))
+    direct_quotations, status = textacy_quotations() if peer else (None, "not run (--no-peer)")
+    peer_counts = new_counts()
+    peer_stats: dict[str, int] = {}
+    spk_counts: dict[str, dict[str, int]] = {"storydesk": new_speaker_counts()}
+    if direct_quotations is not None:
+        spk_counts["textacy"] = new_speaker_counts()
+    for art, doc, doc_preds in zip(arts, docs, preds, strict=True):
         score_article(art, doc_preds, counts, nested=nested)
+        systems: dict[str, Sequence[Any] | None] = {"storydesk": doc_preds}
+        if direct_quotations is not None:
+            peer_preds = textacy_spans(doc, direct_quotations, peer_stats)
+            score_article(art, peer_preds, peer_counts, nested=True)
+            systems["textacy"] = peer_preds
+        score_speakers(art, doc, systems, spk_counts)
+    peer_res: dict[str, Any] = {"name": f"textacy {TEXTACY_VERSION} direct_quotations", "status": status}
+    if direct_quotations is not None:
+        peer_res["overlap"] = summarise(peer_counts)["overlap"]
+        peer_res["counts"] = peer_counts
+        peer_res["stats"] = peer_stats
     return {
         "split": split,
         "articles": len(arts),
@@ -327,6 +604,8 @@ def evaluate(
         "sentences_per_s": round(n_sents / elapsed, 1) if elapsed else 0.0,
         "counts": counts,
         **summarise(counts),
+        "speakers": summarise_speakers(spk_counts),
+        "peer": peer_res,
         "nested": nested,
         "reference": REFERENCE,
     }
@@ -342,10 +621,13 @@ def evaluate(
 )
 @click.option("--limit", type=int, default=None, help="Score only the first N articles.")
 @click.option("--nested", is_flag=True, help="Score nested attributions too (PolNeAR annotates only the outermost).")
+@click.option("--no-peer", is_flag=True, help="Do not run textacy (the peer) beside storydesk.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def command(split: str, dataset_dir: Path | None, limit: int | None, nested: bool, as_json: bool) -> None:
-    """Score quote/attribution extraction (source, cue, content) on PolNeAR."""
-    res = evaluate(split=split, dataset_dir=dataset_dir, limit=limit, nested=nested)
+def command(
+    split: str, dataset_dir: Path | None, limit: int | None, nested: bool, no_peer: bool, as_json: bool
+) -> None:
+    """Score quote/attribution extraction (source, cue, content) on PolNeAR, textacy beside it."""
+    res = evaluate(split=split, dataset_dir=dataset_dir, limit=limit, nested=nested, peer=not no_peer)
     if as_json:
         click.echo(json.dumps(res, indent=2))
         return
@@ -363,6 +645,34 @@ def command(split: str, dataset_dir: Path | None, limit: int | None, nested: boo
     for role in ROLES:
         le, lo, tk = res["linked"]["exact"][role], res["linked"]["overlap"][role], res["tokens"][role]
         click.echo(f"{role:<8} linked exact {le['f1']:>5.1f}  linked overlap {lo['f1']:>5.1f}  tokens {tk['f1']:>5.1f}")
+    peer = res["peer"]
+    if peer["status"]:
+        click.echo(f"peer {peer['name']}: {peer['status']}")
+    if "overlap" in peer:
+        st = peer.get("stats") or {}
+        click.echo(
+            f"peer {peer['name']} on the same parse (overlap F1; it extracts direct quotations only; "
+            f"{st.get('documents_split', 0)} documents run per paragraph, "
+            f"{st.get('paragraphs_refused', 0)} paragraphs refused):"
+        )
+        for role in ROLES:
+            o, c = peer["overlap"][role], peer["counts"][role]
+            click.echo(
+                f"{role:<8} overlap P {o['p']:>5.1f}  R {o['r']:>5.1f}  F1 {o['f1']:>5.1f}   pred {c['pred']:>5}"
+            )
+    click.echo(
+        "speaker level: gold direct quotations with a source (and those whose source is a person); "
+        "found = one predicted content holds >= half its words; right = source overlaps the gold source "
+        "or resolves to the same name"
+    )
+    click.echo(f"{'system':<10} {'set':<7} {'n':>5} {'found %':>8} {'right % of found':>17} {'right % of all':>15}")
+    for name, per in res["speakers"].items():
+        for kind in ("direct", "person"):
+            v = per[kind]
+            click.echo(
+                f"{name:<10} {kind:<7} {v['n']:>5} {v['found']:>8.1f} {v['right_of_found']:>17.1f} "
+                f"{v['right_of_all']:>15.1f}"
+            )
     click.echo(
         f"speed: {res['articles_per_s']} articles/s, {res['sentences_per_s']} sentences/s "
         f"({res['seconds']} s incl. parsing)"
