@@ -234,6 +234,10 @@ class Attribution:
         direct: True for a quotation in quote marks.
         via: Sources the statement passed through, nearest to the speaker first
             (e.g. ``("KCNA", "Yonhap")``).
+        confidence: How sure the extractor is of the speaker (1.0 from the cue's syntax,
+            lower for a speaker taken from context).
+        channel: What carried the words when it is not a medium ("a statement", "a
+            recording of the meeting"): kept for the reader, never counted as a source.
     """
 
     article_id: str
@@ -251,6 +255,7 @@ class Attribution:
     direct: bool = True
     via: tuple[str, ...] = ()
     confidence: float = 1.0
+    channel: str = ""
 
 
 @dataclass(frozen=True)

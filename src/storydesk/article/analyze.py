@@ -147,7 +147,7 @@ class AttributionsStage(ArticleStage):
     """Quotes and reported statements with their speakers resolved inside the article, and its provenance."""
 
     name = "attributions"
-    version = "attributions-3"
+    version = "attributions-4"
     requires = (A.ARTICLE, A.SENTENCES, A.DOC, A.MENTIONS)
     assigns = (A.ATTRIBUTIONS, A.PROVENANCE)
 

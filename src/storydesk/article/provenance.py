@@ -263,7 +263,7 @@ class MediaResolver:
             return False
         return bool(_GENERIC_MEDIA.search(s))
 
-    def resolve(self, surface: str) -> str | None:
+    def resolve(self, surface: str, persons: Sequence[str] = ()) -> str | None:
         """Medium named or meant by a source span, or None if it is not a medium.
 
         Finds a known medium anywhere in the span ("North Korean state media KCNA",
@@ -275,8 +275,10 @@ class MediaResolver:
         if not s:
             return None
         key = " " + name_key(s) + " "
+        # a medium's name inside a person's name is the person ("Councillor Petra Lindqvist", not Petra)
+        inside = [" " + name_key(p) + " " for p in persons]
         for k, display in self._media_aliases():
-            if f" {k} " in key:
+            if f" {k} " in key and not any(f" {k} " in p for p in inside):
                 return display
         f = fold(s)
         if _GENERIC_MEDIA.search(s):

@@ -78,7 +78,7 @@ def _sentence_index(sentences: Sequence[Sentence], offset: int) -> int:
 class _SpeakerResolver:
     """Resolves source spans of one article to canonical names, reading it in order."""
 
-    def __init__(self, article: Article, mentions: list[Mention], index: EntityIndex, media: prov.MediaResolver):
+    def __init__(self, article: Article, mentions: Sequence[Mention], index: EntityIndex, media: prov.MediaResolver):
         self.article = article
         self.text = article.text
         self.quotes = find_quotes(article.text)
@@ -218,10 +218,8 @@ class _SpeakerResolver:
         if self.media.is_generic(t) and self.last_medium:
             self.kind = "medium"
             return self.last_medium, True
-        medium = self.media.resolve(t)
         inside = [m for m in self.persons if offset <= m.start and m.end <= offset + len(text)]
-        if medium and any(fold(medium) in fold(m.text) for m in inside):
-            medium = None  # "Councillor Petra Lindqvist" is a person, not the Petra agency
+        medium = self.media.resolve(t, [m.text for m in inside])
         if medium:
             self.kind = "medium"
             return medium, True
@@ -277,7 +275,7 @@ def resolve_article(
     article: Article,
     sentences: Sequence[Sentence],
     spans: Sequence[Any],
-    mentions: list[Mention],
+    mentions: Sequence[Mention],
     index: EntityIndex,
     media: prov.MediaResolver,
 ) -> list[Attribution]:
@@ -299,6 +297,7 @@ def resolve_article(
         speaker_text = sp.source.text if sp.source else ""
         quoted = bool(sp.direct) or bool(QUOTED.search(content.text))
         channel = getattr(sp, "channel", None)
+        channel_text = channel.text if channel is not None else ""
         named = getattr(sp, "speaker", None)
         kind = "none"
         if channel is not None and (res.media.is_generic(channel.text) or res.media.resolve(channel.text)):
@@ -356,6 +355,7 @@ def resolve_article(
                 direct=bool(sp.direct),
                 via=tuple(dict.fromkeys(via)),
                 confidence=float(getattr(sp, "confidence", 1.0)),
+                channel=channel_text if channel is not None else "",
             )
         )
     out = _channel_speakers(out, spans, kinds, res)

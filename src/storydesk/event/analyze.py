@@ -168,7 +168,7 @@ class QuotesStage(EventStage):
     """Quotes aligned across outlets, with their independent sources."""
 
     name = "quotes"
-    version = "quotes-4"
+    version = "quotes-5"
     requires = (A.EVENTS, A.ARTICLE, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS)
     assigns = (A.QUOTES,)
 

@@ -140,9 +140,10 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
     narrowest content around it, so "“…,” Kim said, KCNA reported" gives Kim's
     words once, not twice. An attribution without quoted words is a statement
     when its cue reports speech, its speaker is not a medium (a medium's
-    unquoted report is a report, not a quote) and its content has 4+ words.
-    Only attributions whose cue reports speech count ("Kim said", "according
-    to KCNA"; not "Pyongyang sees", "photos showed").
+    unquoted report is a report, not a quote) and its content has 4+ words:
+    "Kim said that …", "according to KCNA, …" are statements, "Pyongyang sees
+    the drills as …" is not. Quoted words count whatever verb hands them over
+    ("…," he snapped).
 
     Args:
         attrs: The attributions of one article.
@@ -150,7 +151,9 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
             passages are read from the contents alone.
         is_media: Predicate telling whether a speaker name is a news medium.
     """
-    cands = [a for a in attrs if a.speaker and a.content.strip() and is_speech_cue(a.cue)]
+    # quoted words are a quote whatever verb hands them over ("continued:", "snapped"); an
+    # unquoted report needs a verb of speaking (below)
+    cands = [a for a in attrs if a.speaker and a.content.strip()]
     if not cands:
         return []
     media = is_media or (lambda _n: False)
@@ -182,7 +185,11 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
             if frags:
                 units.append(_Unit(a.article_id, speaker, a, " … ".join(frags), a.content, True))
         elif (
-            i not in quoted_attr and not QUOTED.search(a.content) and not media(speaker) and len(a.content.split()) >= 4
+            is_speech_cue(a.cue)
+            and i not in quoted_attr
+            and not QUOTED.search(a.content)
+            and not media(speaker)
+            and len(a.content.split()) >= 4
         ):
             shown = a.content.strip().strip('“”"').strip()
             units.append(_Unit(a.article_id, speaker, a, shown, a.content, False))
