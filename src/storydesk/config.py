@@ -46,6 +46,10 @@ class Config:
             needed to link them.
         storyline_window_days: Largest gap between linked events.
         summary_sentences: Upper bound of sentences in an event summary.
+        event_max_articles: Articles of one event the event map compares (the earliest
+            reports): claims, conflicts, quotes, timeline facts and the summary of a
+            bigger event come from its first reports, so that the cost of an event stays
+            bounded (the event's membership and its dates use every article).
     """
 
     embedder: str = "minilm"
@@ -66,6 +70,7 @@ class Config:
     storyline_names: float = 0.15
     storyline_window_days: int = 45
     summary_sentences: int = 5
+    event_max_articles: int = 60
 
     def with_overrides(self, **kw: Any) -> Config:
         """A copy with some settings changed (unknown names raise ConfigError)."""

@@ -62,10 +62,13 @@ class _Pass:
         self.out: Values = dict(inp.provided)
         self._index: EntityIndex | None = None
         self._vecs: dict[str, np.ndarray] | None = None
+        #: the articles the comparisons read: the earliest ``Config.event_max_articles``
+        self.articles = inp.articles[: max(models.config.event_max_articles, 1)]
+        self._read = {a.id for a in self.articles}
 
     def art(self, name: str) -> dict[str, Any]:
-        """An article-map artifact of every member (missing ones left out)."""
-        return self.inp.per_article.get(name, {})
+        """An article-map artifact of the articles read (missing ones left out)."""
+        return {k: v for k, v in self.inp.per_article.get(name, {}).items() if k in self._read}
 
     def index(self) -> EntityIndex:
         """Canonical entities of the event's articles (built once per pass)."""
@@ -74,10 +77,10 @@ class _Pass:
         return self._index
 
     def sentence_vectors(self) -> dict[str, np.ndarray]:
-        """Vectors of every sentence of the event, keyed ``"article:index"`` (computed once per pass)."""
+        """Vectors of every sentence of the articles read, keyed ``"article:index"`` (computed once per pass)."""
         if self._vecs is None:
             keys, texts = [], []
-            for a in self.inp.articles:
+            for a in self.articles:
                 for s in self.inp.sentences.get(a.id, []):
                     keys.append(f"{a.id}:{s.index}")
                     texts.append(s.text)
@@ -102,7 +105,7 @@ class EventStage:
     scope: ClassVar[str] = "event"
     requires: ClassVar[tuple[Artifact, ...]]
     assigns: ClassVar[tuple[Artifact, ...]]
-    settings: ClassVar[tuple[str, ...]] = ()
+    settings: ClassVar[tuple[str, ...]] = ("event_max_articles",)
     #: Whether the output depends on the sentence embedder.
     uses_sentence_vectors: ClassVar[bool] = False
 
@@ -119,8 +122,14 @@ class EventStage:
 
 
 def merged_facts(facts: Sequence[Fact], models: Models, groups: Sequence[int] | None = None) -> list[Fact]:
-    """Facts merged across outlets: the transformer judges only the facts that have a candidate partner."""
-    embed_facts(facts, models.lead(), only=paired(facts, groups))
+    """Facts merged across outlets: the transformer judges only facts with a candidate partner in another article.
+
+    Two facts of one article are rarely the same fact told twice; their pairs are
+    judged by shared words, which costs nothing, so a one-article event needs no
+    transformer at all.
+    """
+    source = [f.citations[0].article if f.citations else "" for f in facts]
+    embed_facts(facts, models.lead(), only=paired(facts, groups, source))
     return merge(facts, groups)
 
 
@@ -133,13 +142,14 @@ class TimelineStage(EventStage):
     assigns = (A.EVENT_DATES, A.TIMELINE, A.EVENT_FACTS)
 
     def identity(self, models: Models) -> list[Any]:
-        """The embedder that judges facts (the lead embedder, MiniLM)."""
-        return [models.lead_id()]
+        """Settings, and the embedder that judges facts (the lead embedder, MiniLM)."""
+        return [*super().identity(models), models.lead_id()]
 
     def compute(self, p: _Pass) -> Values:
         """Date the event and merge its facts."""
-        start, end, how = date_event(p.inp.articles, {k: list(v) for k, v in p.art("timexes").items()})
-        facts = merged_facts([Fact.of(f) for a in p.inp.articles for f in p.art("facts").get(a.id, ())], p.models)
+        all_timexes = p.inp.per_article.get("timexes", {})
+        start, end, how = date_event(p.inp.articles, {k: list(v) for k, v in all_timexes.items()})
+        facts = merged_facts([Fact.of(f) for a in p.articles for f in p.art("facts").get(a.id, ())], p.models)
         return {
             "event_dates": {
                 "start": start.isoformat() if start else None,
@@ -173,8 +183,8 @@ class QuotesStage(EventStage):
     assigns = (A.QUOTES,)
 
     def identity(self, models: Models) -> list[Any]:
-        """The embedder that judges statements (the lead embedder, MiniLM)."""
-        return [models.lead_id()]
+        """Settings, and the embedder that judges statements (the lead embedder, MiniLM)."""
+        return [*super().identity(models), models.lead_id()]
 
     def compute(self, p: _Pass) -> Values:
         """Align the event's quotes (the transformer reads only statements another outlet may also carry)."""
@@ -184,7 +194,7 @@ class QuotesStage(EventStage):
             p.models.lead(),
             dict(p.art("provenance")),
             p.index(),
-            {a.id: a.text for a in p.inp.articles},
+            {a.id: a.text for a in p.articles},
         )
         return {"quotes": tuple(quotes)}
 
@@ -201,8 +211,8 @@ class CompareStage(EventStage):
     def compute(self, p: _Pass) -> Values:
         """Compare the event's articles."""
         claims, conflicts = compare_event(
-            p.inp.articles,
-            p.inp.sentences,
+            p.articles,
+            {a.id: p.inp.sentences.get(a.id, []) for a in p.articles},
             p.sentence_vectors(),
             p.art("attributions"),
             p.art("provenance"),
@@ -219,7 +229,7 @@ class SummarizeStage(EventStage):
     version = "summary-4"
     requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.CLAIMS, A.DUPLICATE)
     assigns = (A.SUMMARY,)
-    settings = ("summary_sentences",)
+    settings = ("event_max_articles", "summary_sentences")
     uses_sentence_vectors = True
 
     def compute(self, p: _Pass) -> Values:
@@ -231,7 +241,7 @@ class SummarizeStage(EventStage):
 
 def _event_text(p: _Pass) -> EventText:
     """What the summarizer reads: the event's originals (near-copies left out), sentences and vectors."""
-    originals = [a for a in p.inp.articles if not p.inp.duplicates.get(a.id)]
+    originals = [a for a in p.articles if not p.inp.duplicates.get(a.id)]
     vecs = p.sentence_vectors()
     keep = {a.id for a in originals}
     return EventText(

@@ -131,7 +131,10 @@ def align_claims(
 
     Greedy in article order: a sentence joins the claim whose members it is
     closest to (average-linkage :func:`pair_similarity` ≥ ``threshold``), at most
-    one sentence per article per claim.
+    one sentence per article per claim. Each sentence's similarities with all
+    earlier ones are computed at once (a matrix-vector product and the shared
+    names and figures through an inverted list), so an event of thousands of
+    sentences costs seconds, not a pair loop.
 
     Args:
         sentences: Sentences per article.
@@ -141,24 +144,48 @@ def align_claims(
         outlet_of: article -> outlet; a claim is ``single_source`` when one outlet
             (or one article, when outlets are unknown) states it.
     """
+    order = [s for aid in sentences for s in sentences[aid] if f"{s.article_id}:{s.index}" in vecs]
     groups: list[_Group] = []
-    for aid in sentences:
-        for s in sentences[aid]:
-            v = vecs.get(f"{s.article_id}:{s.index}")
-            if v is None:
-                continue
-            best, best_sim = None, threshold
-            for g in groups:
-                if any(m.article_id == aid for m in g.members):
-                    continue
-                sim = float(np.mean([pair_similarity(s, m, v, mv) for m, mv in zip(g.members, g.vecs, strict=True)]))
-                if sim >= best_sim:
-                    best, best_sim = g, sim
-            if best is None:
-                groups.append(_Group([s], [v]))
-            else:
-                best.members.append(s)
-                best.vecs.append(v)
+    if not order:
+        return []
+    n = len(order)
+    mat = np.vstack([vecs[f"{s.article_id}:{s.index}"] for s in order]).astype(np.float32)
+    # each sentence's names and figures, and for each of them the sentences that hold it
+    keys = [names_in(s.text) | numbers_in(s.text) for s in order]
+    holders: dict[str, list[int]] = defaultdict(list)
+    for i, ks in enumerate(keys):
+        for k in ks:
+            holders[k].append(i)
+    holder_arrays = {k: np.array(v, dtype=np.int64) for k, v in holders.items()}
+    article_no = {aid: k for k, aid in enumerate(dict.fromkeys(s.article_id for s in order))}
+    art = np.array([article_no[s.article_id] for s in order], dtype=np.int64)
+    gid = np.full(n, -1, dtype=np.int64)
+    sizes: list[int] = []
+    groups_of_article: list[list[int]] = [[] for _ in article_no]
+    for i in range(n):
+        best = -1
+        if sizes:
+            # pair_similarity of sentence i with every earlier one: cosine, plus the bonus for shared keys
+            shared = np.zeros(i, dtype=np.float32)
+            for k in keys[i]:
+                idx = holder_arrays[k]
+                shared[idx[idx < i]] += 1.0
+            sims = mat[:i] @ mat[i] + SHARED_KEY_BONUS * np.minimum(shared, 2.0)
+            # average link with each claim so far (every earlier sentence is in one)
+            means = np.bincount(gid[:i], weights=sims.astype(np.float64), minlength=len(sizes)) / np.array(sizes)
+            means[groups_of_article[art[i]]] = -np.inf  # one sentence per article per claim
+            top = float(means.max())
+            if top >= threshold:
+                best = int(np.flatnonzero(means == top)[-1])  # on a tie the later claim, as the greedy pass did
+        if best < 0:
+            best = len(sizes)
+            sizes.append(0)
+            groups.append(_Group())
+        gid[i] = best
+        sizes[best] += 1
+        groups_of_article[art[i]].append(best)
+        groups[best].members.append(order[i])
+        groups[best].vecs.append(mat[i])
     claims: list[Claim] = []
     for g in groups:
         rep = _representative(g)
@@ -270,45 +297,55 @@ def name_conflicts(
     """Names of one thing that differ between outlets ("... Shield" vs "... Guardian")."""
     where: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
     names = [e for e in index.entities if e.type in ("EVENT", "ORG", "FAC", "LAW", "PRODUCT")]
+    if len(sentences) < 2:
+        return []  # one outlet cannot disagree with itself
+    kept = {e.id for e in names}
     for aid, rec in index.records.items():
         sents = {s.index: s for s in sentences.get(aid, [])}
         for m in rec.mentions:
             ent = index.entity_of(m)
-            if ent is not None and ent in names and m.sentence in sents:
+            if ent is not None and ent.id in kept and m.sentence in sents:
                 where[ent.id][aid].append(sents[m.sentence])
     conflicts: list[Conflict] = []
     used: set[str] = set()
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            if a.id in used or b.id in used or a.id not in where or b.id not in where:
-                continue
-            ta = set(name_key(a.name).split())
-            tb = set(name_key(b.name).split())
-            shared = ta & tb
-            if not shared or ta == tb or len(shared) / len(ta | tb) < 0.34:
-                continue
-            arts_a, arts_b = set(where[a.id]), set(where[b.id])
-            only_a, only_b = arts_a - arts_b, arts_b - arts_a
-            if not only_a or not only_b:
-                continue
-            if not _same_context(where[a.id], where[b.id], vecs):
-                continue
-            used |= {a.id, b.id}
-            common = " ".join(w for w in name_key(a.name).split() if w in shared)
-            conflicts.append(
-                Conflict(
-                    about=f"name of the {a.type.lower()} ({common.title()} …)",
-                    kind="name",
-                    values=tuple(
-                        ConflictValue(
-                            value=e.name,
-                            articles=tuple(sorted(arts)),
-                            citations=tuple(Citation(s.article_id, s.index) for aid in arts for s in where[e.id][aid]),
-                        )
-                        for e, arts in ((a, only_a), (b, only_b))
-                    ),
-                )
+    keys = {e.id: name_key(e.name).split() for e in names}
+    # only names that share a word can be two names of one thing: pair them through their words
+    by_word: dict[str, list[int]] = defaultdict(list)
+    for n, e in enumerate(names):
+        if e.id in where:
+            for w in set(keys[e.id]):
+                by_word[w].append(n)
+    pairs = sorted({(x, y) for idx in by_word.values() for k, x in enumerate(idx) for y in idx[k + 1 :]})
+    for i, j in pairs:
+        a, b = names[i], names[j]
+        if a.id in used or b.id in used:
+            continue
+        ta, tb = set(keys[a.id]), set(keys[b.id])
+        shared = ta & tb
+        if not shared or ta == tb or len(shared) / len(ta | tb) < 0.34:
+            continue
+        arts_a, arts_b = set(where[a.id]), set(where[b.id])
+        only_a, only_b = arts_a - arts_b, arts_b - arts_a
+        if not only_a or not only_b:
+            continue
+        if not _same_context(where[a.id], where[b.id], vecs):
+            continue
+        used |= {a.id, b.id}
+        common = " ".join(w for w in keys[a.id] if w in shared)
+        conflicts.append(
+            Conflict(
+                about=f"name of the {a.type.lower()} ({common.title()} …)",
+                kind="name",
+                values=tuple(
+                    ConflictValue(
+                        value=e.name,
+                        articles=tuple(sorted(arts)),
+                        citations=tuple(Citation(s.article_id, s.index) for aid in arts for s in where[e.id][aid]),
+                    )
+                    for e, arts in ((a, only_a), (b, only_b))
+                ),
             )
+        )
     return conflicts
 
 

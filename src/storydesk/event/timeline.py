@@ -230,9 +230,15 @@ def _pairs(
                         yield i, j, NESTED_THRESHOLD, False
 
 
-def paired(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> set[int]:
-    """Indices of the facts that have a candidate partner (only those need vectors to be merged)."""
-    return {k for i, j, _t, _s in _pairs(facts, groups) for k in (i, j)}
+def paired(facts: Sequence[Fact], groups: Sequence[int] | None = None, source: Sequence[str] | None = None) -> set[int]:
+    """Indices of the facts that have a candidate partner (only those need vectors to be merged).
+
+    Args:
+        facts: The facts.
+        groups: As for :func:`merge`.
+        source: The article of each fact: when given, only partners from another article count.
+    """
+    return {k for i, j, _t, _s in _pairs(facts, groups) if source is None or source[i] != source[j] for k in (i, j)}
 
 
 def _candidate_pairs(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> list[tuple[float, int, int]]:
