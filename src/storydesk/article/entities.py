@@ -190,6 +190,8 @@ class EntityIndex:
                 grp["form_docs"][m.text].add(aid)
                 grp["types"][m.type] += 1
         parent: dict[tuple[str, str], tuple[str, str]] = {g: g for g in groups}
+        # the articles of each merged group, kept at its root (the surname rule compares them)
+        root_docs: dict[tuple[str, str], set[str]] = {g: set(groups[g]["docs"]) for g in groups}
 
         def find(x: tuple[str, str]) -> tuple[str, str]:
             while parent[x] != x:
@@ -201,47 +203,59 @@ class EntityIndex:
             a, b = find(small), find(big)
             if a != b:
                 parent[a] = b
+                root_docs[b] |= root_docs.pop(a)
 
+        def doc_count(root: tuple[str, str]) -> int:
+            return len(root_docs[find(root)])
+
+        toks = {g: g[1].split() for g in groups}
+        best_form = {g: max(groups[g]["forms"], key=groups[g]["forms"].get) for g in groups}
         # A name seen under two ORG-like/other labels is one entity when multi-word.
         by_key: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for g in groups:
             by_key[g[1]].append(g)
         for gs in by_key.values():
-            if len(gs) > 1 and len(gs[0][1].split()) > 1:
+            if len(gs) > 1 and len(toks[gs[0]]) > 1:
                 best = max(gs, key=lambda g: sum(groups[g]["forms"].values()))
                 for g in gs:
                     union(g, best)
         # Acronyms: explicit definitions first, then initials of a known long form.
         definitions = {(name_key(long), name_key(short)) for rec in records.values() for long, short in rec.definitions}
         orgs = [g for g in groups if g[0] == "ORG"]
-        multi = [g for g in orgs if len(g[1].split()) > 1]
+        multi = [g for g in orgs if len(toks[g]) > 1]
+        by_initials: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        by_first: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for long_name in multi:
+            by_initials[_initials(best_form[long_name])].append(long_name)
+            by_first[toks[long_name][0]].append(long_name)
         for g in orgs:
-            if len(g[1].split()) != 1 or not any(f.isupper() for f in groups[g]["forms"]):
+            if len(toks[g]) != 1 or not any(f.isupper() for f in groups[g]["forms"]):
                 continue
             defined = [m for m in multi if (m[1], g[1]) in definitions]
-            cands = defined or [
-                m for m in multi if _initials(max(groups[m]["forms"], key=groups[m]["forms"].get)) == g[1].upper()
-            ]
+            cands = defined or by_initials.get(g[1].upper(), [])
             if cands:
                 union(g, max(cands, key=lambda m: len(groups[m]["docs"])))
         # Short forms of organisation names: "Yonhap" for "Yonhap News Agency".
+        tails = {m for m in multi if _GENERIC_ORG_TAIL.search(best_form[m])}
         for g in orgs:
-            toks = g[1].split()
-            for longer in multi:
-                mt = longer[1].split()
-                if (
-                    len(mt) > len(toks)
-                    and mt[: len(toks)] == toks
-                    and _GENERIC_ORG_TAIL.search(max(groups[longer]["forms"], key=groups[longer]["forms"].get))
-                ):
+            gt = toks[g]
+            for longer in by_first.get(gt[0], []):
+                mt = toks[longer]
+                if len(mt) > len(gt) and mt[: len(gt)] == gt and longer in tails:
                     union(g, longer)
         # Surnames and family names: "Kim" -> "Kim Jong Un", "Shoigu" -> "Sergei Shoigu".
         persons = [g for g in groups if g[0] == "PERSON"]
-        full = [g for g in persons if len(g[1].split()) > 1]
+        full = [g for g in persons if len(toks[g]) > 1]
+        by_end: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        by_last: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for f in full:
+            for w in dict.fromkeys((toks[f][0], toks[f][-1])):
+                by_end[w].append(f)
+            by_last[toks[f][-1]].append(f)
         for g in persons:
-            if len(g[1].split()) != 1:
+            if len(toks[g]) != 1:
                 continue
-            cands = [f for f in full if g[1] in (f[1].split()[0], f[1].split()[-1])]
+            cands = by_end.get(g[1], [])
             # A full name written in the same articles as the surname is the one meant.
             together = [c for c in cands if groups[c]["docs"] & groups[g]["docs"]]
             if together and len({find(c) for c in together}) == 1:
@@ -250,19 +264,19 @@ class EntityIndex:
             if len(roots) == 1:
                 union(g, cands[0])
             elif len(roots) > 1:
-                ranked = sorted(roots, key=lambda r: (-self._docs(groups, parent, r, find), r))
-                if self._docs(groups, parent, ranked[0], find) > 2 * self._docs(groups, parent, ranked[1], find):
+                ranked = sorted(roots, key=lambda r: (-doc_count(r), r))
+                if doc_count(ranked[0]) > 2 * doc_count(ranked[1]):
                     union(g, ranked[0])
         # A surname the NER labelled as an organisation ("Orvell said") when exactly one
         # person of the corpus has it and no organisation name contains it.
-        org_words = {w for g in multi for w in g[1].split()}
+        org_words = {w for g in multi for w in toks[g]}
         for g in orgs:
             key = g[1]
-            if len(key.split()) != 1 or key in org_words or any(f.isupper() for f in groups[g]["forms"]):
+            if len(toks[g]) != 1 or key in org_words or any(f.isupper() for f in groups[g]["forms"]):
                 continue
-            owners = {find(f) for f in full if key == f[1].split()[-1]}
+            owners = {find(f) for f in by_last.get(key, [])}
             if len(owners) == 1:
-                union(g, next(f for f in full if key == f[1].split()[-1]))
+                union(g, by_last[key][0])
         # Spelling variants of full names are already one key ("kim jong un").
         members: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for g in groups:
@@ -294,15 +308,6 @@ class EntityIndex:
             (eid, n), *rest = c.most_common()
             if not rest or n > rest[0][1]:
                 self.descriptions[dk] = by_id[eid]
-
-    @staticmethod
-    def _docs(groups: dict[Any, Any], parent: dict[Any, Any], root: Any, find: Any) -> int:
-        """Document frequency of a merged group."""
-        docs: set[str] = set()
-        for g in groups:
-            if find(g) == root:
-                docs |= groups[g]["docs"]
-        return len(docs)
 
     @staticmethod
     def _make_entity(
