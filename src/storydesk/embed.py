@@ -181,7 +181,10 @@ class OnnxMiniLM:
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        # STORYDESK_THREADS: set to 1 in each worker of the pool, which runs one model per core
+        opts.intra_op_num_threads = threads or int(os.environ.get("STORYDESK_THREADS") or 0) or (os.cpu_count() or 1)
+        # idle threads must not spin: with a worker per core, spinning only steals the other workers' time
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}

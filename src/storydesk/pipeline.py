@@ -220,7 +220,7 @@ def _init_worker(models: Models) -> None:
     global _MODELS
     _MODELS = models
     # one worker per core: a model must not start threads of its own on the others
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ["STORYDESK_THREADS"] = "1"
 
 
 @dataclass
@@ -477,8 +477,11 @@ class Runner:
         if self.workers <= 1 or tasks < self.workers * self.min_tasks_per_worker:
             return None
         if self._pool is None:
-            # Fixed string hashing in every worker: no result may depend on set order.
+            # Fixed string hashing in every worker: no result may depend on set order. One thread
+            # per worker for the numeric libraries, which read these when a worker starts.
             os.environ.setdefault("PYTHONHASHSEED", "0")
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ.setdefault(var, "1")
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=ctx, initializer=_init_worker, initargs=(self.models,)
