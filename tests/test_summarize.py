@@ -234,4 +234,4 @@ def test_hypothesis_and_citation_figures() -> None:
 
 
 def test_tokens_fold_and_stem() -> None:
-    assert tokens("Reported: the Floods’ reports") == ["report", "the", "flood", "report"]
+    assert tokens("Reported: the Floods’ reports") == ("report", "the", "flood", "report")

@@ -365,6 +365,18 @@ EMBEDDERS = {
 }
 
 
+@lru_cache(maxsize=2)
+def judge_embedder(name: str = "minilm") -> Embedder:
+    """The transformer that judges whether two short texts say the same thing (quotes, dated facts).
+
+    The lead embedder truncated to 64 tokens: quotes and clauses are short, and half
+    the tokens is half the cost where the event map spends most of it.
+    """
+    if name == "minilm":
+        return OnnxMiniLM(max_tokens=64)
+    return get_embedder(name)
+
+
 @lru_cache(maxsize=4)
 def get_embedder(name: str = "minilm") -> Embedder:
     """Build (once per process) the embedder registered under ``name``."""

@@ -69,6 +69,18 @@ class Models:
             self.embedder = get_embedder(self.config.embedder)
         return self.embedder
 
+    def judge(self) -> Embedder:
+        """The embedder that judges quotes and dated facts (the lead model on short texts)."""
+        if self.embedder is not None:
+            return self.embedder
+        from storydesk.embed import judge_embedder
+
+        return judge_embedder(self.config.embedder)
+
+    def judge_id(self) -> str:
+        """Identity of the judging embedder, known without loading it."""
+        return self.lead_id() + ("-judge64" if self.embedder is None and self.config.embedder == "minilm" else "")
+
     def sentences(self) -> Embedder:
         """The embedder of sentences, clauses and quotes (the event map)."""
         if self.sentence_embedder is None:

@@ -336,6 +336,11 @@ def _storyline_rows(tasks: list[tuple[StorylineInput, str]], models: Models | No
     return out
 
 
+def _storyline_job(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> list[list[ArtifactRow]]:
+    """A pool task of the storyline map: one chunk's storylines."""
+    return _storyline_rows(job[1])
+
+
 def _chunks(items: Sequence[T], n: int) -> Iterator[list[T]]:
     """Consecutive slices of at most ``n`` items."""
     for i in range(0, len(items), n):
@@ -992,21 +997,30 @@ class Runner:
             return stats.as_dict()
         stage = StorylineTimelineStage()
         bar = self.progress(range(len(keys)), total=len(keys), desc="storylines")
-        for chunk in _chunks(keys, 64):
-            tasks = []
-            stamps = store.stamps(A.STORYLINE_TIMELINE.name, chunk)
-            for sl in store.storylines(chunk):
-                events = list(sl.events)
-                rows = store.get_rows(A.EVENT_FACTS.name, events)
-                fp = stage_fingerprint(
-                    stage, self.models, [events, [rows[e].digest if e in rows else None for e in events]]
-                )
-                got = stamps.get(sl.id)
-                if got is not None and got.fingerprint == fp:
-                    continue
-                facts = [list(A.EVENT_FACTS.codec.decode(rows[e].data)) for e in events if e in rows]
-                tasks.append((StorylineInput(sl, facts), fp))
-            result = _storyline_rows(tasks, self.models) if tasks else []
+        pool = self._executor(math.ceil(len(keys) / 8))
+        window = 2 * self.workers if pool else 1
+
+        def jobs() -> Iterator[tuple[list[str], list[tuple[StorylineInput, str]]]]:
+            for chunk in _chunks(keys, 8):
+                tasks = []
+                stamps = store.stamps(A.STORYLINE_TIMELINE.name, chunk)
+                for sl in store.storylines(chunk):
+                    events = list(sl.events)
+                    rows = store.get_rows(A.EVENT_FACTS.name, events)
+                    digests = [rows[e].digest if e in rows else None for e in events]
+                    fp = stage_fingerprint(stage, self.models, [events, digests])
+                    got = stamps.get(sl.id)
+                    if got is not None and got.fingerprint == fp:
+                        continue
+                    facts = [list(A.EVENT_FACTS.codec.decode(rows[e].data)) for e in events if e in rows]
+                    tasks.append((StorylineInput(sl, facts), fp))
+                yield chunk, tasks
+
+        def run(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> list[list[ArtifactRow]]:
+            return _storyline_rows(job[1], self.models)
+
+        sfn = _storyline_job if pool else run
+        for (chunk, tasks), result in ordered_map(pool, sfn, jobs(), window):
             with store.transaction():
                 store.put_rows(A.STORYLINE_TIMELINE.name, [r for rows in result for r in rows])
                 if not partial:

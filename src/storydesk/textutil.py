@@ -30,13 +30,17 @@ def normalize_text(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+_FOLD_PUNCT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_SPACE_RUN = re.compile(r"\s+")
+
+
 def fold(text: str) -> str:
     """Lower-case, ASCII-ish folding used for comparisons (quotes, dashes, case)."""
-    t = unicodedata.normalize("NFKD", text)
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    t = t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    t = t.replace("–", "-").replace("—", "-")
-    return re.sub(r"\s+", " ", t).strip().lower()
+    t = text.translate(_FOLD_PUNCT)
+    if not t.isascii():  # accents and compatibility forms: the slow path, only where there are any
+        t = unicodedata.normalize("NFKD", t)
+        t = "".join(c for c in t if not unicodedata.combining(c)).translate(_FOLD_PUNCT)
+    return _SPACE_RUN.sub(" ", t).strip().lower()
 
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")

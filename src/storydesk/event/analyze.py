@@ -129,7 +129,7 @@ def merged_facts(facts: Sequence[Fact], models: Models, groups: Sequence[int] | 
     transformer at all.
     """
     source = [f.citations[0].article if f.citations else "" for f in facts]
-    embed_facts(facts, models.lead(), only=paired(facts, groups, source))
+    embed_facts(facts, models.judge(), only=paired(facts, groups, source))
     return merge(facts, groups)
 
 
@@ -142,8 +142,8 @@ class TimelineStage(EventStage):
     assigns = (A.EVENT_DATES, A.TIMELINE, A.EVENT_FACTS)
 
     def identity(self, models: Models) -> list[Any]:
-        """Settings, and the embedder that judges facts (the lead embedder, MiniLM)."""
-        return [*super().identity(models), models.lead_id()]
+        """Settings, and the embedder that judges facts (MiniLM)."""
+        return [*super().identity(models), models.judge_id()]
 
     def compute(self, p: _Pass) -> Values:
         """Date the event and merge its facts."""
@@ -183,15 +183,15 @@ class QuotesStage(EventStage):
     assigns = (A.QUOTES,)
 
     def identity(self, models: Models) -> list[Any]:
-        """Settings, and the embedder that judges statements (the lead embedder, MiniLM)."""
-        return [*super().identity(models), models.lead_id()]
+        """Settings, and the embedder that judges statements (MiniLM)."""
+        return [*super().identity(models), models.judge_id()]
 
     def compute(self, p: _Pass) -> Values:
         """Align the event's quotes (the transformer reads only statements another outlet may also carry)."""
         attrs = {k: list(v) for k, v in p.art("attributions").items()}
         quotes = align_quotes(
             attrs,
-            p.models.lead(),
+            p.models.judge(),
             dict(p.art("provenance")),
             p.index(),
             {a.id: a.text for a in p.articles},
@@ -307,7 +307,7 @@ class StorylineTimelineStage:
 
     def identity(self, models: Models) -> list[Any]:
         """The embedder that judges facts."""
-        return [models.lead_id()]
+        return [models.judge_id()]
 
 
 def analyze_storyline(inp: StorylineInput, models: Models) -> Values:

@@ -37,6 +37,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -146,14 +147,19 @@ def stem(word: str) -> str:
     return word
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-cased alphanumeric tokens, stemmed (stop words kept: summaries are scored with them)."""
-    return [stem(w) for w in _ALNUM.findall(fold(text))]
+@lru_cache(maxsize=1 << 16)
+def tokens(text: str) -> tuple[str, ...]:
+    """Lower-cased alphanumeric tokens, stemmed (stop words kept: summaries are scored with them).
+
+    Cached: the greedy selection reads every candidate sentence's tokens many times.
+    """
+    return tuple(stem(w) for w in _ALNUM.findall(fold(text)))
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased content words, stemmed (for overlap checks)."""
-    return {stem(w) for w in words(fold(text).replace("'", " ")) if w not in _STOP and len(w) >= 3}
+@lru_cache(maxsize=1 << 16)
+def content_words(text: str) -> frozenset[str]:
+    """Lower-cased content words, stemmed (for overlap checks; cached like :func:`tokens`)."""
+    return frozenset(stem(w) for w in words(fold(text).replace("'", " ")) if w not in _STOP and len(w) >= 3)
 
 
 def _numbers(text: str) -> set[str]:
@@ -474,7 +480,7 @@ def summarize_event(
     """
     probs = word_probabilities(word_features(ev), weights, bias)
     target = target_words(ev)
-    pool: list[tuple[Sentence, list[tuple[str, list[str]]], float]] = []
+    pool: list[tuple[Sentence, list[tuple[str, tuple[str, ...]]], float]] = []
     for a in ev.articles:
         for s in ev.sentences[a.id]:
             if candidate(s.text):
@@ -508,7 +514,7 @@ def _headlines(ev: EventText) -> list[str]:
 
 
 def _select(
-    pool: Sequence[tuple[Sentence, list[tuple[str, list[str]]], float]],
+    pool: Sequence[tuple[Sentence, list[tuple[str, tuple[str, ...]]], float]],
     head: str,
     probs: dict[str, np.ndarray],
     target: float,
@@ -521,11 +527,11 @@ def _select(
     exp.add(tokens(head))
     left = list(pool)
     chosen: list[tuple[Sentence, str]] = []
-    said: list[set[str]] = []
+    said: list[frozenset[str]] = []
     used_claims: set[int] = set()
     while left and len(chosen) < max_sentences:
         base = exp.f1()
-        best: tuple[float, int, str, list[str]] | None = None
+        best: tuple[float, int, str, tuple[str, ...]] | None = None
         for i, (sent, forms, weight) in enumerate(left):
             if id(claim_of.get((sent.article_id, sent.index))) in used_claims:
                 continue  # another outlet's wording of a claim already in the summary
@@ -555,7 +561,7 @@ def _claim_index(claims: Sequence[Claim]) -> dict[tuple[str, int], Claim]:
     return out
 
 
-def _repeats(text: str, said: Sequence[set[str]]) -> bool:
+def _repeats(text: str, said: Sequence[frozenset[str]]) -> bool:
     """True when most of the sentence's content words are already in one chosen sentence."""
     cw = content_words(text)
     return bool(cw) and any(len(cw & s) / len(cw) >= REPEAT_OVERLAP for s in said)
