@@ -2,7 +2,7 @@
 
 The scorer is a linear model over sparse string features, so it is cheap to
 apply and its weights fit in a small JSON file. Training (see
-:mod:`storydesk.attribution.train`) and inference share this module so the two
+:mod:`storydesk.eval.train_cues`) and inference share this module so the two
 can never drift apart.
 """
 

@@ -1,7 +1,7 @@
 """The learned cue scorer: a logistic-regression model stored as JSON weights.
 
 Kept as a plain feature -> weight mapping (no pickle) so it loads fast, is
-safe to read, and is reproducible from :mod:`storydesk.attribution.train`.
+safe to read, and is reproducible from :mod:`storydesk.eval.train_cues`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Reproduce the shipped model with::
 
-    .venv/bin/python -m storydesk.attribution.train            # writes cue_model.json
-    .venv/bin/python -m storydesk.attribution.train --out /tmp/m.json
+    .venv/bin/python -m storydesk.eval.train_cues            # writes cue_model.json
+    .venv/bin/python -m storydesk.eval.train_cues --out /tmp/m.json
 
 Labels are the syntactic heads of the gold cue spans. The regularisation and
 decision threshold are chosen on the last fifth of the train split (by the
@@ -223,7 +223,7 @@ def train(
 def main(dataset_dir: Path | None, out: Path | None) -> None:
     """Train the cue scorer on PolNeAR train and write the JSON model."""
     from storydesk.attribution import load_nlp
-    from storydesk.eval import dataset_path
+    from storydesk.datasets import dataset_path
 
     ddir = dataset_dir or dataset_path("polnear")
     arts = load_split(ddir, "train")
