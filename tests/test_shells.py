@@ -92,7 +92,7 @@ def test_the_checks_would_catch_a_shell_that_reaches_past_the_api(tmp_path):
     )
     modules = [m for _line, m, _n in shell_imports(sneaky)]
     assert modules == ["storydesk.store", "storydesk.pipeline", "storydesk.ingest", "storydesk.export"]
-    with pytest.raises(AssertionError, match="storydesk.store"):
+    with pytest.raises(AssertionError, match=r"storydesk\.store"):
         test_shells_import_only_the_library_api(sneaky)
     with pytest.raises(AssertionError, match=r"\.store"):
         test_shells_never_reach_into_a_desk(sneaky)

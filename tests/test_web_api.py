@@ -193,6 +193,39 @@ def test_health_and_openapi_are_published(client):
     )
 
 
+def test_responses_fit_the_models_that_document_them(client):
+    """The OpenAPI document is generated from web/schemas.py: what the endpoints send must fit it."""
+    from pydantic import BaseModel
+
+    from storydesk.web import schemas as S
+
+    def fits(model: type[BaseModel], data: Any) -> None:
+        model.model_validate(data)
+        if model.model_config.get("extra") != "allow" and isinstance(data, dict):
+            assert set(data) <= set(model.model_fields), (model.__name__, set(data) - set(model.model_fields))
+
+    ids = event_ids(client)
+    fits(S.Health, client.get("/api/v1/health").json())
+    fits(S.Changes, client.get("/api/v1/changes").json())
+    for params in ({}, {"q": "tram"}, {"order": "biggest", "limit": 1}):
+        events = client.get("/api/v1/events", params=params).json()
+        fits(S.EventPage, events)
+        for row in events["items"]:
+            fits(S.EventRow, row)
+        stories = client.get("/api/v1/stories", params=params).json()
+        fits(S.StoryPage, stories)
+        for story in stories["items"]:
+            fits(S.StoryRow, story)
+    doc = client.get(f"/api/v1/events/{ids['tram']}").json()
+    fits(S.StoryDocument, doc)
+    fits(S.StoryDocument, client.get("/api/v1/export").json())
+    fits(S.ArticleDocument, client.get(f"/api/v1/articles/{doc['articles'][0]['id']}").json())
+    fits(S.RejectionPage, client.get("/api/v1/rejections").json())
+    fits(S.JobList, client.get("/api/v1/jobs").json())
+    fits(S.ErrorBody, client.get("/api/v1/events", params={"limit": 0}).json())
+    fits(S.ErrorBody, client.get("/api/v1/events/ev-nope").json())
+
+
 def test_list_events_orders_pages_and_filters(client):
     r = client.get("/api/v1/events").json()
     assert r["total"] == 2
@@ -463,6 +496,10 @@ def test_ingested_article_joins_its_event_live(client):
     assert r.status_code == 202 and r.headers["location"] == r.json()["url"]
     job = wait_for_job(client, r.json())
     assert job["status"] == "done", job
+    from storydesk.web.schemas import Job
+
+    Job.model_validate(r.json())  # the 202 answer and the finished job fit the documented model
+    Job.model_validate(job)
     assert job["report"] == {"added": 1, "updated": 0, "already_stored": 0, "rejected": []}
     assert job["events"] == [ids["tram"]]
     assert job["build"]["corpus step"]["processed"] == 1

@@ -277,7 +277,7 @@ class State:
         self.watcher.close()
 
 
-def get_state(request: Request) -> State:
-    """The app's shared :class:`State` (a FastAPI dependency)."""
+async def get_state(request: Request) -> State:
+    """The app's shared :class:`State` (a FastAPI dependency; async, so it costs no trip to the thread pool)."""
     state: State = request.app.state.storydesk
     return state
