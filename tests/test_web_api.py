@@ -411,16 +411,14 @@ def test_storyline_and_article_pages(client):
 
 
 def test_storyline_neighbours_are_read_by_id_oldest_first(tmp_path):
-    from storydesk.web.pages import storyline_events
-
     db = tmp_path / "n.db"
     build_db(db, TRAM + FIRE)
     with Storydesk(db) as sd:
         rows = {r["id"]: r for r in sd.list_events()["items"]}
         fire = next(i for i, r in rows.items() if "fire" in r["title"].lower())
         tram = next(i for i in rows if i != fire)
-        got = storyline_events(sd, [fire, "ev-merged-away", tram], fire)
-        alone = storyline_events(sd, [fire, tram], fire, around=0)
+        got = sd.nearest_events(fire, [fire, "ev-merged-away", tram])
+        alone = sd.nearest_events(fire, [fire, tram], around=0)
     # February before March; a vanished id is skipped
     assert [r["id"] for r in got["rows"]] == [tram, fire] and got["total"] == 2
     assert [r["headline"] for r in got["rows"]] == [rows[tram]["headline"], rows[fire]["headline"]]

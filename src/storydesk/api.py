@@ -507,6 +507,42 @@ class Storydesk:
         """Event id -> its summary headline (events not summarised yet are left out)."""
         return {k: v[0] for k, v in self._store.get(A.SUMMARY, list(event_ids)).items() if v[0]}
 
+    def nearest_events(self, event_id: str, event_ids: Sequence[str], around: int = 5) -> dict[str, Any]:
+        """The events among ``event_ids`` (a storyline's) nearest in time to ``event_id``, oldest first.
+
+        Dates come from :meth:`event_rows` (which the web server caches per change token), so
+        a storyline of thousands of events costs one pass over those rows and a headline read
+        for the few returned.
+
+        Args:
+            event_id: The current event (shown with its neighbours).
+            event_ids: The events to choose from; ids with no event (merged away since) are skipped.
+            around: Events kept on each side of the current one.
+
+        Returns:
+            ``{"total", "rows": [{id, headline, start}], "before", "after"}``: ``before`` and
+            ``after`` count the events left out on each side.
+        """
+        rows = self.event_rows_for(dict.fromkeys(event_ids))
+        rows.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"], r["id"]))
+        at = next((n for n, r in enumerate(rows) if r["id"] == event_id), 0)
+        lo, hi = max(0, at - around), min(len(rows), at + around + 1)
+        shown = rows[lo:hi]
+        heads = self.headlines([r["id"] for r in shown])
+        return {
+            "total": len(rows),
+            "rows": [
+                {
+                    "id": r["id"],
+                    "headline": heads.get(r["id"]) or r["title"],
+                    "start": r["start"] or r["first_published"],
+                }
+                for r in shown
+            ],
+            "before": lo,
+            "after": len(rows) - hi,
+        }
+
     def events_of(self, article_ids: Iterable[str]) -> list[str]:
         """The events some articles belong to (sorted ids; articles in no event are skipped)."""
         return sorted(set(self._store.events_of(list(article_ids)).values()))

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from storydesk.api import Storydesk
 from storydesk.errors import InputError, NotFoundError
 from storydesk.web import views
 from storydesk.web.api_routes import MAX_OFFSET, StateDep
@@ -85,7 +84,7 @@ def event_page(request: Request, state: StateDep, event_id: str) -> HTMLResponse
         doc = desk.event_document(event_id)
         v = views.event_view(doc, event_id)
         sl = doc["storylines"][0]["events"] if doc["storylines"] else []
-        v["others"] = storyline_events(desk, sl, event_id)
+        v["others"] = desk.nearest_events(event_id, sl, around=STORY_NAV_AROUND)
         return state.render("event.html", request, token, v=v)
 
     try:
@@ -142,35 +141,6 @@ def api_reference(request: Request, state: StateDep) -> HTMLResponse:
 @router.get("/favicon.ico")
 def favicon() -> RedirectResponse:
     return RedirectResponse("/static/favicon.svg")
-
-
-def storyline_events(
-    desk: Storydesk, event_ids: list[str], current: str, around: int = STORY_NAV_AROUND
-) -> dict[str, Any]:
-    """The events of a storyline nearest in time to ``current``, oldest first.
-
-    Dates come from the listing rows (cached by the server per change token), so a story of
-    thousands of events costs one pass over those rows and a headline read for the few shown.
-
-    Returns:
-        ``{"total", "rows": [{id, headline, start}], "before", "after"}``: ``before`` and
-        ``after`` count the events left out on each side.
-    """
-    rows = desk.event_rows_for(dict.fromkeys(event_ids))  # ids merged away since are dropped here
-    rows.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"], r["id"]))
-    at = next((n for n, r in enumerate(rows) if r["id"] == current), 0)
-    lo, hi = max(0, at - around), min(len(rows), at + around + 1)
-    shown = rows[lo:hi]
-    heads = desk.headlines([r["id"] for r in shown])
-    return {
-        "total": len(rows),
-        "rows": [
-            {"id": r["id"], "headline": heads.get(r["id"]) or r["title"], "start": r["start"] or r["first_published"]}
-            for r in shown
-        ],
-        "before": lo,
-        "after": len(rows) - hi,
-    }
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
