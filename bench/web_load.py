@@ -112,12 +112,13 @@ def build_store(db: Path, target: int, embedder: str) -> dict[str, Any]:
     from storydesk.config import Config
 
     with Storydesk(db, config=Config(embedder=embedder)) as sd:
-        have = sd.store.article_count()
-        if have >= target and sd.store.stage_runs().get("summarize"):
+        counts = sd.counts()
+        summarised = any(p.finished for p in sd.stage_status() if p.phase == "event map")
+        if counts.articles >= target and summarised:
             return {
                 "reused": True,
-                "articles": have,
-                "events": len(sd.store.events()),
+                "articles": counts.articles,
+                "events": counts.events,
                 "embedder": sd.store.get_meta("embedder"),
             }
         corpus = db.with_suffix(".jsonl")
@@ -130,10 +131,10 @@ def build_store(db: Path, target: int, embedder: str) -> dict[str, Any]:
         return {
             "reused": False,
             "embedder": sd.store.get_meta("embedder"),
-            "articles": sd.store.article_count(),
+            "articles": sd.counts().articles,
             "written": n,
             "rejected": len(rep.rejected),
-            "events": len(sd.store.events()),
+            "events": sd.counts().events,
             "ingest_s": round(t1 - t0, 1),
             "build_s": round(t2 - t1, 1),
             "stages_s": {k: v.get("seconds") for k, v in stats.items()},
@@ -228,7 +229,7 @@ def measure_live(port: int, db: Path) -> dict[str, Any]:
         return {"error": f"every held-back article in {holdout_path(db)} is stored already: rebuild the store"}
     pick = fresh[0]
     with Storydesk(db) as sd:
-        expected = set(sd.store.events_of([stored[s] for s in pick["siblings"] if s in stored]).values())
+        expected = set(sd.events_of([stored[s] for s in pick["siblings"] if s in stored]))
     article = pick["article"]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     t0 = time.perf_counter()
@@ -294,7 +295,7 @@ def main() -> None:
     from storydesk.api import Storydesk
 
     with Storydesk(args.db) as sd:
-        rows = sd.store.event_overview()
+        rows = sd.event_rows()
     rng = random.Random(1)
     ids = [r["id"] for r in rows]
     rng.shuffle(ids)

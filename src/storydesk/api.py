@@ -5,6 +5,10 @@
 ...     report = sd.ingest(["articles/"])
 ...     sd.build()
 ...     doc = sd.story()
+
+The shells (``cli.py``, ``web/``) import nothing else of storydesk but this module,
+:mod:`storydesk.errors`, :mod:`storydesk.config` and ``__version__``
+(``tests/test_shells.py`` checks it); :data:`__all__` is the whole public surface.
 """
 
 from __future__ import annotations
@@ -12,18 +16,116 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storydesk import artifacts as A
 from storydesk.config import Config
-from storydesk.embed import Embedder
+from storydesk.embed import Embedder, embedder_for_model_id
 from storydesk.errors import InputError, NotFoundError
-from storydesk.ingest import MAX_FILE_BYTES, IngestReport, ingest
+from storydesk.ingest import MAX_FILE_BYTES, MAX_JSON_DEPTH, IngestReport, ingest, ingest_records, safe_url
+from storydesk.ingest import parse_json_bytes as parse_json
 from storydesk.models import Rejection, Storyline
 from storydesk.nlp import Models
 from storydesk.pipeline import AnyStage, Pipeline, Progress, Runner, default_stages, no_progress
 from storydesk.store import Store, open_store
+from storydesk.store import database_exists as _database_exists
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_PAGE",
+    "ORDERS",
+    "PHASES",
+    "SEARCH_LIMIT",
+    "Counts",
+    "Embedder",
+    "IngestReport",
+    "PhaseStatus",
+    "Rejection",
+    "StageInfo",
+    "Storydesk",
+    "database_exists",
+    "describe_stages",
+    "parse_json",
+    "safe_url",
+]
+
+#: The phases of a build, by stage scope, in run order (their names key the build statistics).
+PHASES = {"article": "article map", "corpus": "corpus step", "event": "event map", "storyline": "storyline map"}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How much a store holds."""
+
+    articles: int
+    events: int
+    storylines: int
+    rejections: int
+
+    def as_dict(self) -> dict[str, int]:
+        """JSON-ready counts."""
+        return {
+            "articles": self.articles,
+            "events": self.events,
+            "storylines": self.storylines,
+            "rejections": self.rejections,
+        }
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """One pipeline stage: its phase (``scope``), name, version, and the artifacts it reads and writes."""
+
+    scope: str
+    name: str
+    version: str
+    requires: tuple[str, ...]
+    assigns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PhaseStatus:
+    """One build phase: its stages and its last run in this store.
+
+    Attributes:
+        phase: ``article map``, ``corpus step``, ``event map`` or ``storyline map``.
+        scope: The scope of its stages (``article``, ``corpus``, ``event``, ``storyline``).
+        stages: Its stages, in run order.
+        finished: When it last finished (UTC, ISO 8601), or None if it never ran.
+        stats: What that run did (as in :meth:`Storydesk.build`'s result).
+    """
+
+    phase: str
+    scope: str
+    stages: tuple[StageInfo, ...]
+    finished: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_stages(stages: Sequence[AnyStage] | None = None) -> list[StageInfo]:
+    """The pipeline's stages in run order (the standard ones by default); needs no database."""
+    return [
+        StageInfo(
+            scope=st.scope,
+            name=st.name,
+            version=st.version,
+            requires=tuple(a.name for a in st.requires),
+            assigns=tuple(a.name for a in st.assigns),
+        )
+        for st in (stages if stages is not None else default_stages())
+    ]
+
+
+def database_exists(db: str | Path) -> bool:
+    """Whether ``db`` names an existing database, so a read-only command need not create an empty one.
+
+    An SQLite path (or ``sqlite:///path``) exists when its file does; ``:memory:`` and
+    ``postgresql://`` URLs count as existing (opening an unreachable server fails clearly).
+    """
+    return _database_exists(db)
 
 
 class Storydesk:
@@ -48,13 +150,27 @@ class Storydesk:
         sentence_embedder: Embedder | None = None,
     ) -> None:
         self._owns_store = not isinstance(db, Store)
-        self.store: Store = db if isinstance(db, Store) else open_store(db)
+        self._store: Store = db if isinstance(db, Store) else open_store(db)
         self.config = config or Config()
         self.progress = progress
         self.pipeline = Pipeline(list(stages) if stages is not None else default_stages())
         # An injected embedder (tests) serves sentences too unless one is given for them.
         self.models = Models(self.config, embedder, sentence_embedder or embedder)
-        self.runner = Runner(self.store, self.pipeline, self.models, workers=workers, progress=progress)
+        self.runner = Runner(self._store, self.pipeline, self.models, workers=workers, progress=progress)
+
+    @property
+    def store(self) -> Store:
+        """The underlying store: for tests and benchmarks only.
+
+        The CLI and the web server never use it (``tests/test_shells.py`` checks): whatever
+        they need is a method of this class.
+        """
+        return self._store
+
+    @property
+    def location(self) -> str:
+        """Where the database is, safe to print: a file path, or a server URL without its password."""
+        return str(getattr(self._store, "url", "") or getattr(self._store, "path", "") or "")
 
     def __enter__(self) -> Storydesk:
         return self
@@ -66,14 +182,32 @@ class Storydesk:
         """Stop the workers, and close the store if this object opened it."""
         self.runner.close()
         if self._owns_store:
-            self.store.close()
+            self._store.close()
 
+    # ------------------------------------------------------------------ writing
     def ingest(
         self, paths: Iterable[str | Path], encoding: str | None = None, max_bytes: int = MAX_FILE_BYTES
     ) -> IngestReport:
-        """Read, clean and store articles; see :func:`storydesk.ingest.ingest`."""
+        """Read, clean and store articles from files and folders; see :func:`storydesk.ingest.ingest`.
+
+        Raises:
+            InputError: A path does not exist.
+        """
         files = list(paths)
-        return ingest(self.store, files, encoding=encoding, max_bytes=max_bytes, progress=self.progress)
+        return ingest(self._store, files, encoding=encoding, max_bytes=max_bytes, progress=self.progress)
+
+    def ingest_records(self, records: Sequence[Any], source: str = "api.json") -> IngestReport:
+        """Clean and store articles given as parsed JSON objects (what the REST API receives).
+
+        Each record is validated exactly as an object of a JSON input file named ``source``
+        (the same fields, id, URL, date and size checks as a JSON Lines line); a record that
+        is not an article is rejected alone, as ``source[index]``, with its reason.
+
+        Args:
+            records: One parsed JSON value per article: ``{id, outlet, title, published, url, text}``.
+            source: The name rejections (and the ids of records without an ``id``) derive from.
+        """
+        return ingest_records(self._store, list(records), source=source, progress=self.progress)
 
     def build(self, stages: Iterable[str] | None = None, force: bool = False) -> dict[str, dict[str, Any]]:
         """Run the pipeline (or only the named stages) over the store: article map, corpus step, event map.
@@ -87,11 +221,87 @@ class Storydesk:
         """
         return self.runner.build(only=stages, force=force)
 
-    def story(self, event_ids: list[str] | None = None) -> dict[str, Any]:
-        """The story JSON document (see docs/story-json.md)."""
+    # ------------------------------------------------------------------ status
+    def counts(self) -> Counts:
+        """How many articles, events, storylines and rejections the store holds."""
+        s = self._store
+        return Counts(s.article_count(), s.event_count(), s.storyline_count(), s.rejection_count())
+
+    def change_token(self) -> str:
+        """A token that changes whenever anyone (this process or another) commits to the store."""
+        return self._store.change_token()
+
+    def stage_status(self) -> list[PhaseStatus]:
+        """Each build phase, with its stages (names and versions) and its last run in this store."""
+        runs = self._store.stage_runs()
+        stages = describe_stages(self.pipeline.stages)
+        out = []
+        for scope, phase in PHASES.items():
+            run = runs.get(phase) or {}
+            out.append(
+                PhaseStatus(
+                    phase=phase,
+                    scope=scope,
+                    stages=tuple(st for st in stages if st.scope == scope),
+                    finished=run.get("finished"),
+                    stats=dict(run.get("stats") or {}),
+                )
+            )
+        return out
+
+    def built_with(self, config: Config | None = None) -> tuple[Embedder | None, Config]:
+        """The embedder and settings that extend this store consistently: those its vectors were made with.
+
+        A server extending a store must group new articles with the model that embedded the
+        stored ones (a store built with ``--embedder hashing`` stays hashing-built).
+
+        Args:
+            config: Settings to start from (default: :class:`Config` defaults).
+
+        Returns:
+            ``(embedder, config)`` to pass to ``Storydesk(db, config=config, embedder=embedder)``:
+            an embedder instance for one that is not registered by name (a hashing embedder of some
+            dimension), else None with ``config.embedder`` set to the store's. A store that
+            records no (or an unknown) embedder gives ``(None, config)`` unchanged.
+        """
+        cfg = config or Config()
+        name, embedder = embedder_for_model_id(self._store.get_meta("embedder"))
+        if name is not None:
+            cfg = cfg.with_overrides(embedder=name)
+        return embedder, cfg
+
+    # ------------------------------------------------------------------ reading and export
+    def story(self, event_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """The story JSON document (see docs/story-json.md): the whole store, or some events.
+
+        Args:
+            event_ids: Only these events, with their articles and storylines (default: everything,
+                with the rejections).
+
+        Raises:
+            NotFoundError: One of ``event_ids`` is not a stored event.
+        """
         from storydesk.export import story
 
-        return story(self.store, event_ids)
+        if event_ids is None:
+            return story(self._store, None)
+        ids = list(dict.fromkeys(event_ids))
+        doc = story(self._store, ids)
+        found = {e["id"] for e in doc["events"]}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFoundError(f"no event with id {missing[0]!r}")
+        return doc
+
+    def html_report(self, event_ids: Sequence[str] | None = None) -> str:
+        """The self-contained HTML report of the store (or of some events), as one page.
+
+        Raises:
+            NotFoundError: One of ``event_ids`` is not a stored event.
+        """
+        from storydesk.report import render_report
+
+        return render_report(self.story(event_ids))
 
     def write_json(self, path: str | Path) -> Path:
         """Write the story JSON to a file; returns its path."""
@@ -102,11 +312,9 @@ class Storydesk:
 
     def write_html(self, path: str | Path) -> Path:
         """Write the self-contained HTML report; returns its path."""
-        from storydesk.report import render_report
-
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(render_report(self.story()), encoding="utf-8")
+        p.write_text(self.html_report(), encoding="utf-8")
         return p
 
     # ------------------------------------------------------------------ browsing (REST API and web UI)
@@ -205,14 +413,14 @@ class Storydesk:
         """
         from storydesk.export import document
 
-        ev = self.store.get_event(event_id)
+        ev = self._store.get_event(event_id)
         storylines: list[Storyline] = []
         if ev.storyline:
             try:
-                storylines = [self.store.get_storyline(ev.storyline)]
+                storylines = [self._store.get_storyline(ev.storyline)]
             except NotFoundError:
                 storylines = []  # storylines are regrouped after events; a stale link is not an error
-        return document(self.store, [ev], storylines)
+        return document(self._store, [ev], storylines)
 
     def storyline_document(self, storyline_id: str) -> dict[str, Any]:
         """The story JSON restricted to one storyline: its events and their articles.
@@ -222,8 +430,8 @@ class Storydesk:
         """
         from storydesk.export import document
 
-        sl = self.store.get_storyline(storyline_id)
-        return document(self.store, self.store.events(list(sl.events)), [sl])
+        sl = self._store.get_storyline(storyline_id)
+        return document(self._store, self._store.events(list(sl.events)), [sl])
 
     def article_document(self, article_id: str) -> dict[str, Any]:
         """One article as in the story JSON's ``articles[]`` (with its ``event``).
@@ -233,8 +441,8 @@ class Storydesk:
         """
         from storydesk.export import document
 
-        a = self.store.get_article(article_id)
-        return dict(document(self.store, [], [], [a])["articles"][0])
+        a = self._store.get_article(article_id)
+        return dict(document(self._store, [], [], [a])["articles"][0])
 
     def _filtered_events(
         self,
@@ -251,8 +459,8 @@ class Storydesk:
         matches: dict[str, int] | None = None
         if query and query.strip():
             matches = {}
-            hits = self.store.search_articles(query, limit=SEARCH_LIMIT)
-            for eid in self.store.events_of(hits).values():
+            hits = self._store.search_articles(query, limit=SEARCH_LIMIT)
+            for eid in self._store.events_of(hits).values():
                 matches[eid] = matches.get(eid, 0) + 1
         want_outlet = outlet.strip().casefold() if outlet and outlet.strip() else None
         out = []
@@ -284,7 +492,7 @@ class Storydesk:
 
         A long-running reader (the web server) overrides this to reuse the rows until the store changes.
         """
-        return self.store.event_overview()
+        return self._store.event_overview()
 
     def event_rows_for(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """The :meth:`event_rows` of some events (ids without an event are skipped), in the order given."""
@@ -293,28 +501,78 @@ class Storydesk:
 
     def storyline_titles(self) -> dict[str, str]:
         """Storyline id -> title, for listings (overridable like :meth:`event_rows`)."""
-        return {s.id: s.title for s in self.store.storylines()}
+        return {s.id: s.title for s in self._store.storylines()}
 
     def headlines(self, event_ids: Iterable[str]) -> dict[str, str]:
         """Event id -> its summary headline (events not summarised yet are left out)."""
-        return {k: v[0] for k, v in self.store.get(A.SUMMARY, list(event_ids)).items() if v[0]}
+        return {k: v[0] for k, v in self._store.get(A.SUMMARY, list(event_ids)).items() if v[0]}
 
-    def rejections(self, limit: int = 100, offset: int = 0) -> tuple[int, list[Rejection]]:
-        """Recorded rejections, newest first, one page at a time (paged in SQL).
+    def nearest_events(self, event_id: str, event_ids: Sequence[str], around: int = 5) -> dict[str, Any]:
+        """The events among ``event_ids`` (a storyline's) nearest in time to ``event_id``, oldest first.
+
+        Dates come from :meth:`event_rows` (which the web server caches per change token), so
+        a storyline of thousands of events costs one pass over those rows and a headline read
+        for the few returned.
+
+        Args:
+            event_id: The current event (shown with its neighbours).
+            event_ids: The events to choose from; ids with no event (merged away since) are skipped.
+            around: Events kept on each side of the current one.
+
+        Returns:
+            ``{"total", "rows": [{id, headline, start}], "before", "after"}``: ``before`` and
+            ``after`` count the events left out on each side.
+        """
+        rows = self.event_rows_for(dict.fromkeys(event_ids))
+        rows.sort(key=lambda r: (r["start"] or r["first_published"] or "9999", r["seq"], r["id"]))
+        at = next((n for n, r in enumerate(rows) if r["id"] == event_id), 0)
+        lo, hi = max(0, at - around), min(len(rows), at + around + 1)
+        shown = rows[lo:hi]
+        heads = self.headlines([r["id"] for r in shown])
+        return {
+            "total": len(rows),
+            "rows": [
+                {
+                    "id": r["id"],
+                    "headline": heads.get(r["id"]) or r["title"],
+                    "start": r["start"] or r["first_published"],
+                }
+                for r in shown
+            ],
+            "before": lo,
+            "after": len(rows) - hi,
+        }
+
+    def events_of(self, article_ids: Iterable[str]) -> list[str]:
+        """The events some articles belong to (sorted ids; articles in no event are skipped)."""
+        return sorted(set(self._store.events_of(list(article_ids)).values()))
+
+    def rejections(
+        self, limit: int | None = 100, offset: int = 0, oldest_first: bool = False
+    ) -> tuple[int, list[Rejection]]:
+        """Recorded rejections, newest first (or oldest first), one page at a time (paged in SQL).
+
+        Args:
+            limit: Page size; None for all of them.
+            offset: Rejections to skip.
+            oldest_first: Oldest first, in the order they were recorded.
 
         Returns:
             ``(total, page)``.
         """
-        total = self.store.rejection_count()
-        start = max(0, total - offset - limit)
-        count = max(0, min(limit, total - offset))
-        page = self.store.rejections(limit=count, offset=start) if count else []
+        total = self._store.rejection_count()
+        if oldest_first:
+            return total, self._store.rejections(limit=limit, offset=offset)
+        size = total - offset if limit is None else limit
+        start = max(0, total - offset - size)
+        count = max(0, min(size, total - offset))
+        page = self._store.rejections(limit=count, offset=start) if count else []
         page.reverse()
         return total, page
 
     def _add_teasers(self, rows: list[dict[str, Any]]) -> None:
         """Add ``headline`` and ``lead`` (first summary sentence) to event rows, in one read."""
-        recs = self.store.get(A.SUMMARY, [r["id"] for r in rows])
+        recs = self._store.get(A.SUMMARY, [r["id"] for r in rows])
         for r in rows:
             head, summary = recs.get(r["id"]) or ("", ())
             r["headline"] = head or r["title"]

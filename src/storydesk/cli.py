@@ -11,18 +11,38 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from storydesk import __version__
-from storydesk.errors import StorydeskError
-from storydesk.textutil import printable
+from storydesk.errors import NotFoundError, StorydeskError
 
 T = TypeVar("T")
 EXIT_REJECTED = 3
 DEFAULT_DB = "storydesk.db"
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one terminal line.
+
+    Control characters (newlines, escape sequences), line and paragraph separators,
+    bidirectional overrides and lone surrogates are written as ``\\n``, ``\\x1b``,
+    ``\\u202e``: a file name cannot forge an extra line or recolour the terminal.
+    """
+
+    def esc(m: re.Match[str]) -> str:
+        c = m.group()
+        named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+        if c in named:
+            return named[c]
+        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+    return _UNPRINTABLE.sub(esc, text)
 
 
 def _progress_factory(quiet: bool) -> Any:
@@ -39,11 +59,15 @@ def _progress_factory(quiet: bool) -> Any:
     return progress
 
 
-def _open(db: str, quiet: bool, embedder: str | None = None, workers: int | None = None) -> Any:
-    """Open the library API on a database."""
-    from storydesk.api import Storydesk
+def _open(
+    db: str, quiet: bool, embedder: str | None = None, workers: int | None = None, must_exist: bool = False
+) -> Any:
+    """Open the library API on a database (refusing to create one for a read-only command)."""
+    from storydesk.api import Storydesk, database_exists
     from storydesk.config import Config
 
+    if must_exist and not database_exists(db):
+        raise click.UsageError(f"no database at {db}; run `storydesk run PATH --db {db}` first")
     cfg = Config() if embedder is None else Config().with_overrides(embedder=embedder)
     return Storydesk(db, config=cfg, progress=_progress_factory(quiet), workers=workers)
 
@@ -114,10 +138,9 @@ def _build(sd: Any, quiet: bool, stages: Iterable[str] | None = None, force: boo
     """Run the pipeline and summarise what it did."""
     stats = sd.build(stages=stages, force=force)
     if not quiet:
-        events = sd.store.event_count()
-        storylines = sd.store.storyline_count()
+        counts = sd.counts()
         secs = sum(s.get("seconds", 0) for s in stats.values())
-        _echo_err(f"built {events} event(s) in {storylines} storyline(s) in {secs:.1f}s")
+        _echo_err(f"built {counts.events} event(s) in {counts.storylines} storyline(s) in {secs:.1f}s")
 
 
 @main.command()
@@ -209,19 +232,8 @@ def export(db: str, json_out: str | None, html_out: str | None, quiet: bool) -> 
     """Export the stories in the database as JSON and/or HTML."""
     if not json_out and not html_out:
         raise click.UsageError("give --json FILE and/or --html FILE")
-    _require_db(db)
-    with _open(db, quiet) as sd:
+    with _open(db, quiet, must_exist=True) as sd:
         _export(sd, json_out, html_out, quiet)
-
-
-def _require_db(db: str) -> None:
-    """Refuse to create an empty database for read-only commands."""
-    if db.startswith(("postgresql://", "postgres://")):
-        return  # a server database: opening it says clearly if it is unreachable
-    if db.startswith("sqlite:///"):
-        db = db[len("sqlite:///") :]
-    if db != ":memory:" and not Path(db).exists():
-        raise click.UsageError(f"no database at {db}; run `storydesk run PATH --db {db}` first")
 
 
 @main.command()
@@ -232,31 +244,23 @@ def show(db: str, what: str) -> None:
 
     WHAT is `stories` (default), an event id, `rejections` or `stages`.
     """
-    _require_db(db)
-    with _open(db, True) as sd:
-        store = sd.store
+    with _open(db, True, must_exist=True) as sd:
         if what == "rejections":
-            _print_rejections(store.rejections())
-            return
-        if what == "stages":
-            runs = store.stage_runs()
-            phases = {
-                "article": "article map",
-                "corpus": "corpus step",
-                "event": "event map",
-                "storyline": "storyline map",
-            }
-            for scope, phase in phases.items():
-                run_ = runs.get(phase)
-                state = f"last run {run_['finished']} {run_['stats']}" if run_ else "never run"
-                click.echo(f"{phase:<14} {state}")
-                for st in sd.pipeline.of_scope(scope):
+            _print_rejections(sd.rejections(limit=None, oldest_first=True)[1])
+        elif what == "stages":
+            for ph in sd.stage_status():
+                state = f"last run {ph.finished} {ph.stats}" if ph.finished else "never run"
+                click.echo(f"{ph.phase:<14} {state}")
+                for st in ph.stages:
                     click.echo(f"  {st.name:<20} {st.version}")
-            return
-        doc = sd.story(None if what == "stories" else [what])
-        if what != "stories" and not doc["events"]:
-            raise click.UsageError(f"no event {what!r}; `storydesk show` lists them")
-        _print_story(doc, detailed=what != "stories")
+        elif what == "stories":
+            _print_story(sd.story(), detailed=False)
+        else:
+            try:
+                doc = sd.event_document(what)
+            except NotFoundError:
+                raise click.UsageError(f"no event {what!r}; `storydesk show` lists them") from None
+            _print_story(doc, detailed=True)
 
 
 _ITEM_SUFFIX = re.compile(r"(?::\d+|\[\d+\]|#.*)$", re.S)
@@ -291,12 +295,17 @@ def _print_rejections(rejections: list[Any]) -> None:
 
 
 def _print_story(doc: dict[str, Any], detailed: bool) -> None:
-    """Human-readable story outline."""
+    """Human-readable story outline (events outside every storyline of the document come last)."""
     events = {e["id"]: e for e in doc["events"]}
     titles = {a["id"]: (a["outlet"] or a["path"]) for a in doc["articles"]}
-    for sl in doc["storylines"]:
-        click.echo(click.style(f"■ {sl['title']}", bold=True) + f"  [{sl['id']}]")
-        for eid in sl["events"]:
+    listed = {eid for sl in doc["storylines"] for eid in sl["events"]}
+    loose = [e["id"] for e in doc["events"] if e["id"] not in listed]
+    groups = [(sl["title"], sl["id"], sl["events"]) for sl in doc["storylines"]]
+    if loose:
+        groups.append(("(no storyline)", "-", loose))
+    for title, sid, eids in groups:
+        click.echo(click.style(f"■ {title}", bold=True) + f"  [{sid}]")
+        for eid in eids:
             e = events.get(eid)
             if e is None:
                 continue
@@ -321,11 +330,11 @@ def _print_story(doc: dict[str, Any], detailed: bool) -> None:
 @main.command()
 def stages() -> None:
     """List the pipeline stages with what each needs and adds."""
-    from storydesk.api import default_stages
+    from storydesk.api import describe_stages
 
-    for st in default_stages():
-        needs = ", ".join(a.name for a in st.requires)
-        adds = ", ".join(a.name for a in st.assigns)
+    for st in describe_stages():
+        needs = ", ".join(st.requires)
+        adds = ", ".join(st.assigns)
         click.echo(f"{st.scope:<9} {st.name:<18} {st.version:<20} needs {needs:<55} adds {adds}")
 
 

@@ -404,6 +404,21 @@ def judge_embedder(name: str = "minilm") -> Embedder:
     return get_embedder(name)
 
 
+def embedder_for_model_id(model_id: str | None) -> tuple[str | None, Embedder | None]:
+    """The registered embedder that writes vectors under ``model_id`` (what a store records it was built with).
+
+    Returns:
+        ``(name, None)`` for a registered embedder (``minilm``, ...), ``(None, HashingEmbedder(n))``
+        for ``hashing-n`` (any dimension), and ``(None, None)`` for an unknown or missing id.
+    """
+    if model_id and (m := re.fullmatch(r"hashing-(\d+)", model_id)):
+        return None, HashingEmbedder(int(m.group(1)))
+    for name, mid in MODEL_IDS.items():
+        if model_id == mid:
+            return name, None
+    return None, None
+
+
 @lru_cache(maxsize=4)
 def get_embedder(name: str = "minilm") -> Embedder:
     """Build (once per process) the embedder registered under ``name``."""

@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -691,7 +691,21 @@ def _read_json(data: bytes, source: str, encoding: str | None) -> Iterator[RawIt
         items = [items]
     if not isinstance(items, list):
         raise RejectedInput(source, "fields", "expected an article object or a list of them")
-    for i, it in enumerate(items):
+    yield from read_records(items, source)
+
+
+def read_records(records: Iterable[Any], source: str) -> Iterator[RawItem | RejectedInput]:
+    """Raw items of parsed JSON records (the objects of a JSON file, or of a JSON request to the API).
+
+    The one validation of a JSON article: fields, ids, URLs, dates and sizes are checked
+    exactly as for a line of a JSON Lines file, and a bad record is rejected alone, as
+    ``{source}[{index}]``, while the others still load.
+
+    Args:
+        records: Parsed JSON values, one per article (anything else is rejected with its reason).
+        source: The name the records are reported under (a file name, or ``api.json`` for the REST API).
+    """
+    for i, it in enumerate(records):
         src = f"{source}[{i}]"
         try:
             raw = json.dumps(it).encode()
@@ -703,6 +717,29 @@ def _read_json(data: bytes, source: str, encoding: str | None) -> Iterator[RawIt
         except Exception as e:
             item = internal_rejection(src, e)
         yield item
+
+
+def parse_json_bytes(raw: bytes, what: str = "the request body") -> Any:
+    """Parse a JSON document held in memory (a request body), or raise :class:`InputError` saying why not.
+
+    The same limits as a JSON input file: UTF-8 (a BOM is allowed), at most
+    :data:`MAX_JSON_DEPTH` levels of nesting (checked before parsing, so the answer never
+    depends on the recursion limit), no number of more than 4,300 digits.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{what} is not UTF-8 (byte {e.start})") from None
+    if json_too_deep(text):
+        raise InputError(f"{what} is nested too deeply (over {MAX_JSON_DEPTH} levels)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{what} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise InputError(f"{what} is nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{what} holds an unreadable value: {str(e).split(';')[0]}") from None
 
 
 def _read_html(data: bytes, source: str, encoding: str | None) -> RawItem:
@@ -930,14 +967,50 @@ def ingest(
     return report
 
 
+def ingest_records(
+    store: Store, records: Sequence[Any], *, source: str = "api.json", progress: Progress = no_progress
+) -> IngestReport:
+    """Clean and store articles given as parsed JSON records (the REST API's JSON ingest).
+
+    Each record is validated by :func:`read_records`, exactly as an object of a JSON file
+    named ``source``, and stored in its own transaction; bad records are rejected alone and
+    recorded, and re-sending the same records adds nothing (ids derive from each record's
+    ``id`` and outlet, or, without an ``id``, from its content and ``source[index]``).
+
+    Args:
+        store: Where to put the articles.
+        records: One parsed JSON value per article.
+        source: The name rejections and id-less articles are reported under.
+        progress: Progress hook wrapping the records.
+
+    Returns:
+        What was added, updated, already stored and rejected.
+
+    Raises:
+        StoreError: The store cannot be written (what was committed before stays).
+    """
+    report = IngestReport()
+    items = progress(read_records(records, source), total=len(records), desc="ingest")
+    for r in _store_items(store, report, items, source):
+        _reject(store, report, r)
+    return report
+
+
 def _ingest_file(
     store: Store, report: IngestReport, path: Path, display: str, encoding: str | None, max_bytes: int
 ) -> list[RejectedInput]:
     """Store the articles of one file; return its rejections (grouped when there are many)."""
+    return _store_items(store, report, read_path(path, display, encoding=encoding, max_bytes=max_bytes), display)
+
+
+def _store_items(
+    store: Store, report: IngestReport, items: Iterable[RawItem | RejectedInput], display: str
+) -> list[RejectedInput]:
+    """Clean and store the items of one input; return its rejections (grouped when there are many)."""
     rejected: list[RejectedInput] = []
     stored = 0
     try:
-        for item in read_path(path, display, encoding=encoding, max_bytes=max_bytes):
+        for item in items:
             if isinstance(item, RejectedInput):
                 rejected.append(item)
                 continue

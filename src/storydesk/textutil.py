@@ -275,26 +275,3 @@ def own_id(namespace: str | None, given: str) -> str:
     h.update(b"\x1f")
     h.update(given.encode("utf-8", "backslashreplace"))
     return h.hexdigest()[:16]
-
-
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
-)
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print on one terminal line.
-
-    Control characters (newlines, escape sequences), line and paragraph separators,
-    bidirectional overrides and lone surrogates are written as ``\\n``, ``\\x1b``,
-    ``\\u202e``: a file name cannot forge an extra line or recolour the terminal.
-    """
-
-    def esc(m: re.Match[str]) -> str:
-        c = m.group()
-        named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-        if c in named:
-            return named[c]
-        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-
-    return _UNPRINTABLE.sub(esc, text)

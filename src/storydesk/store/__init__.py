@@ -8,7 +8,7 @@ from pathlib import Path
 from storydesk.store.base import Store
 from storydesk.store.sql import DEFAULT_BUSY_TIMEOUT, SQLStore
 
-__all__ = ["SQLStore", "Store", "open_store"]
+__all__ = ["SQLStore", "Store", "database_exists", "open_store"]
 
 
 def open_store(
@@ -31,3 +31,20 @@ def open_store(
         article_artifacts: Names of the ``article``-scope artifacts (deleted for an edited article).
     """
     return SQLStore(url, readonly=readonly, busy_timeout=busy_timeout, article_artifacts=article_artifacts)
+
+
+def database_exists(url: str | Path) -> bool:
+    """Whether opening ``url`` would find a database rather than create an empty one.
+
+    An SQLite file (a path or ``sqlite:///path``) exists when the file does; ``:memory:``
+    and server URLs (``postgresql://``) count as existing: opening a server database that
+    is missing or unreachable fails with a clear :class:`~storydesk.errors.StoreError`.
+    """
+    s = str(url)
+    if s.startswith(("postgresql://", "postgres://")):
+        return True
+    if s.startswith("sqlite:///"):
+        s = s[len("sqlite:///") :]
+    elif s == "sqlite://":
+        return True
+    return s == ":memory:" or Path(s).exists()

@@ -1,9 +1,10 @@
 """Background ingest jobs: the REST API queues them, one worker thread runs them in order.
 
-A job stores its inputs in a private temporary folder, then the worker ingests
-that folder and builds the pipeline incrementally over the shared store. One
-worker means one writer at a time, which is what SQLite wants; readers (the web
-pages) keep their own connections and see each stage's results as they commit.
+A job holds its inputs (the articles of a JSON request, or uploaded files in a private
+temporary folder); the worker ingests them with :meth:`Storydesk.ingest_records` or
+:meth:`Storydesk.ingest`, then builds incrementally over the shared store. One worker
+means one writer at a time, which is what SQLite wants; readers (the web pages) keep
+their own connections and see each stage's results as they commit.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ class Job:
 
     id: str
     inputs: list[str]
-    folder: Path
+    #: Uploaded files to ingest (the job owns the folder and deletes it), or None.
+    folder: Path | None = None
+    #: Articles sent as JSON to ingest (dropped once the job ran), or None.
+    records: list[Any] | None = None
     status: str = "queued"
     created: str = field(default_factory=_now)
     started: str | None = None
@@ -104,7 +108,17 @@ class JobRunner:
 
     def submit(self, folder: Path, inputs: list[str]) -> Job:
         """Queue a job over the files in ``folder`` (which the job then owns and deletes)."""
-        job = Job(id=f"job-{next(self._counter)}-{uuid.uuid4().hex[:8]}", inputs=inputs, folder=folder)
+        return self._queue_job(Job(id=self._new_id(), inputs=inputs, folder=folder))
+
+    def submit_records(self, records: list[Any], inputs: list[str]) -> Job:
+        """Queue a job over articles sent as parsed JSON (each validated like an object of a JSON file)."""
+        return self._queue_job(Job(id=self._new_id(), inputs=inputs, records=records))
+
+    def _new_id(self) -> str:
+        return f"job-{next(self._counter)}-{uuid.uuid4().hex[:8]}"
+
+    def _queue_job(self, job: Job) -> Job:
+        """Remember a job (forgetting the oldest finished ones) and queue it."""
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > KEEP_JOBS:
@@ -164,12 +178,15 @@ class JobRunner:
             if self._desk is None:
                 self._desk = self._open_desk()
             desk = self._desk
-            report = desk.ingest([job.folder])
+            if job.records is not None:
+                report = desk.ingest_records(job.records)
+            else:
+                report = desk.ingest([job.folder] if job.folder is not None else [])
             self._set(job, status="building", report=report.as_dict())
             if self._on_change:
                 self._on_change()
             stats = desk.build()
-            touched = sorted(set(desk.store.events_of(report.added + report.updated + report.skipped).values()))
+            touched = desk.events_of(report.added + report.updated + report.skipped)
             self._set(
                 job,
                 status="done",
@@ -188,6 +205,8 @@ class JobRunner:
                 finished=_now(),
             )
         finally:
-            shutil.rmtree(job.folder, ignore_errors=True)
+            if job.folder is not None:
+                shutil.rmtree(job.folder, ignore_errors=True)
+            job.records = None  # finished jobs are kept for status queries: not their articles
             if self._on_change:
                 self._on_change()

@@ -54,9 +54,9 @@ def source_name(source: str, labels: dict[str, str]) -> str:
 def web_link(url: Any) -> str | None:
     """``url`` when it is an http(s) link, else None: a page never renders another kind of href.
 
-    Ingest already drops other links; this also guards stores written before it did.
+    Ingest already drops other links (with the same check); this also guards stores written before it did.
     """
-    from storydesk.ingest import safe_url
+    from storydesk.api import safe_url
 
     return safe_url(url)
 
@@ -371,7 +371,7 @@ def event_view(doc: dict[str, Any], event_id: str | None = None) -> dict[str, An
                 "label": labels[a["id"]],
                 "chain": chain(a, labels[a["id"]]),
                 "copy_of": labels.get(a["duplicate_of"]) if a.get("duplicate_of") else None,
-                "paragraphs": _paragraphs(a),
+                "paragraphs": paragraphs(a),
             }
         )
     groups = independence(members, labels)
@@ -398,7 +398,7 @@ def event_view(doc: dict[str, Any], event_id: str | None = None) -> dict[str, An
     }
 
 
-def _paragraphs(a: dict[str, Any]) -> list[list[dict[str, Any]]]:
+def paragraphs(a: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """An article's sentences grouped by paragraph, for rendering."""
     paras: dict[int, list[dict[str, Any]]] = {}
     for s in a.get("sentences") or []:
