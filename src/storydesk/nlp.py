@@ -62,12 +62,16 @@ class Models:
         return load_nlp(self.config.spacy_model)
 
     def lead(self) -> Embedder:
-        """The embedder of title+lead vectors (event assignment)."""
-        if self.embedder is None:
-            from storydesk.embed import get_embedder
+        """The embedder of title+lead vectors (event assignment).
 
-            self.embedder = get_embedder(self.config.embedder)
-        return self.embedder
+        A model loaded here stays in the process's cache, not on this object: a
+        ``Models`` is sent to every worker of the pool, and a loaded model does not pickle.
+        """
+        if self.embedder is not None:
+            return self.embedder
+        from storydesk.embed import get_embedder
+
+        return get_embedder(self.config.embedder)
 
     def judge(self) -> Embedder:
         """The embedder that judges quotes and dated facts (the lead model on short texts)."""
@@ -82,12 +86,12 @@ class Models:
         return self.lead_id() + ("-judge64" if self.embedder is None and self.config.embedder == "minilm" else "")
 
     def sentences(self) -> Embedder:
-        """The embedder of sentences, clauses and quotes (the event map)."""
-        if self.sentence_embedder is None:
-            from storydesk.embed import get_embedder
+        """The embedder of sentence vectors (claims, summary centrality in the event map)."""
+        if self.sentence_embedder is not None:
+            return self.sentence_embedder
+        from storydesk.embed import get_embedder
 
-            self.sentence_embedder = get_embedder(self.config.sentence_embedder)
-        return self.sentence_embedder
+        return get_embedder(self.config.sentence_embedder)
 
     def lead_id(self) -> str:
         """Identity of the lead embedder, known without loading it (for fingerprints)."""

@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import math
 import multiprocessing
+import pickle
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -482,6 +483,11 @@ class Runner:
         if self.workers <= 1 or tasks < self.workers * self.min_tasks_per_worker:
             return None
         if self._pool is None:
+            try:
+                pickle.dumps(self.models)
+            except (TypeError, pickle.PicklingError):
+                return None  # an injected model that cannot travel to a worker: run in this process
+
             # Fixed string hashing in every worker: no result may depend on set order. One thread
             # per worker for the numeric libraries, which read these when a worker starts.
             os.environ.setdefault("PYTHONHASHSEED", "0")
