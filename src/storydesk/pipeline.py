@@ -31,8 +31,8 @@ import datetime as dt
 import functools
 import math
 import multiprocessing
-import pickle
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
