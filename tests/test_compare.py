@@ -17,7 +17,7 @@ from storydesk.event.compare import (
     numbers_in,
     pair_similarity,
 )
-from storydesk.models import ArticleEntities, Citation, Claim, Mention, Sentence
+from storydesk.models import ArticleEntities, Citation, Claim, ClaimSource, Mention, Sentence
 
 
 def sent(article: str, index: int, text: str) -> Sentence:
@@ -58,7 +58,12 @@ def test_claims_align_across_articles_and_flag_single_sources() -> None:
         "b:0": unit(1, 0.15, 0.05),
         "c:0": unit(1, 0.05, 0.1),
     }
-    sources = {("a", 0): "a", ("a", 1): "a", ("b", 0): "b", ("c", 0): "Wire"}
+    sources = {
+        ("a", 0): (ClaimSource("a", 0, "own:a", "own:a"),),
+        ("a", 1): (ClaimSource("a", 1, "own:a", "own:a"),),
+        ("b", 0): (ClaimSource("b", 0, "own:b", "own:b"),),
+        ("c", 0): (ClaimSource("c", 0, "Wire", "Wire", ("Wire",), "reported"),),
+    }
     claims = align_claims(by_article(a0, a1, b0, c0), vecs, sources)
     flood = claims[0]
     assert flood.articles == ("a", "b", "c")
