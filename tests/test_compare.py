@@ -30,6 +30,7 @@ from storydesk.models import (
     Mention,
     Provenance,
     Sentence,
+    StrippedLine,
 )
 
 
@@ -213,14 +214,17 @@ def test_names_in_unrelated_statements_are_no_conflict() -> None:
 # --------------------------------------------------------------------------- who a claim comes from
 
 
-def article(aid: str, sentences: list[str], outlet: str | None = None) -> tuple[Article, list[Sentence]]:
-    """An article whose body is the given sentences, with their offsets."""
+def article(
+    aid: str, sentences: list[str], outlet: str | None = None, credit: str | None = None
+) -> tuple[Article, list[Sentence]]:
+    """An article whose body is the given sentences, with their offsets (and a credit line cleaning removed)."""
     text, out = "", []
     for i, s in enumerate(sentences):
         start = len(text)
         text += s + " "
         out.append(Sentence(aid, i, s, start, start + len(s)))
-    return Article(id=aid, source=f"{aid}.txt", text=text.strip(), outlet=outlet), out
+    stripped = (StrippedLine(credit, "relay_credit"),) if credit else ()
+    return Article(id=aid, source=f"{aid}.txt", text=text.strip(), outlet=outlet, stripped=stripped), out
 
 
 def attr(
@@ -281,6 +285,7 @@ def test_a_claim_comes_from_its_sentence_not_from_the_article() -> None:
             "The strait is 30 kilometres wide.",
         ],
         outlet="Daily Wren",
+        credit="(With AP inputs)",
     )
     attrs = {
         "a": [
@@ -303,7 +308,11 @@ def test_a_claim_comes_from_its_sentence_not_from_the_article() -> None:
     # Vell's words reach every outlet through NNA, also where no medium is named
     assert only(who.of(sb[0])) == ("Ostra Vell", "NNA", ("NNA",), "reported")
     assert only(who.of(sb[1])) == ("Numerous experts", "Numerous experts", (), "reported")
-    assert only(who.of(sb[2])) == ("own:AP", "own:AP", (), "own")  # the wire the article carries
+    assert only(who.of(sb[2])) == ("own:AP", "own:AP", (), "own")  # the wire whose copy the article carries
+    # a wire named only in a photo credit (or cited in the text) is not who wrote the rest
+    c, sc = article("c", ["The strait is 30 kilometres wide."], outlet="Kestrel Times")
+    who = SentenceSources([c], {}, {"c": Provenance("c", relays=("AP",))})
+    assert only(who.of(sc[0]))[0] == "own:Kestrel Times"
 
 
 def test_a_quote_spanning_sentences_sources_each_of_them() -> None:

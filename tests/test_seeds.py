@@ -156,9 +156,12 @@ def test_background_and_other_speakers_are_not_credited_to_kcna(story):
             assert x["origin"] == x["source"] and x["origin"].startswith("own:"), text
         if x["origin"] == "KCNA":
             assert x["source"] in ("Kim Jong Un", "KCNA") or x["kind"] == "uncredited", (text, x)
-    # unattributed background is the outlet's own reporting (here: the wire the article carries), never KCNA
+    # unattributed background is the outlet's own reporting, never KCNA: the article's own (000 cites Yonhap
+    # but credits no wire for its text), or the wire whose copy it carries (004: "(With inputs from AP)")
     x, _c = next(v for text, v in found.items() if text.startswith("Kim Jong-un's visit comes less than a week"))
-    assert (x["source"], x["kind"]) == ("own:Yonhap", "own")
+    assert (x["source"], x["kind"]) == ("own:" + by_name(story)["000_f620c78eb9a3fd32.txt"]["id"], "own")
+    x, _c = next(v for text, v in found.items() if text.startswith("The talks reportedly centered on boosting"))
+    assert (x["source"], x["kind"]) == ("own:AP", "own")
 
 
 def test_claim_sources_agree_with_their_attributions(story):

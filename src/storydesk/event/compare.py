@@ -101,6 +101,11 @@ def _view_or_speech(cue: str) -> bool:
     return is_speech_cue(cue) or any(_view_lemma(w) in VIEW_LEMMAS for w in re.findall(r"[A-Za-z]+", cue))
 
 
+def _words(text: str) -> str:
+    """Folded words of a text, space-padded, for whole-word containment tests."""
+    return " " + " ".join(re.findall(r"\w+", fold(text))) + " "
+
+
 def origin_key(origin: str) -> str:
     """What two origins are compared by: an outlet's own reporting ("own:AP") and the outlet cited ("AP") are one.
 
@@ -133,8 +138,9 @@ class SentenceSources:
       KCNA's account), else the speaker ("Numerous experts", "Seoul's Joint Chiefs
       of Staff" are their own sources);
     * for an unattributed sentence, the outlet's own reporting: ``own:`` + the wire
-      the article carries (its first relay that names one), else its outlet, else
-      the article id; a near-copy's own reporting is its original's.
+      whose copy the article carries (a relay its credit line names: "(With inputs
+      from AP)"), else its outlet, else the article id; a near-copy's own reporting
+      is its original's.
 
     Args:
         articles: The event's articles.
@@ -156,6 +162,16 @@ class SentenceSources:
         self.attributions = attributions
         self.provenance = provenance
         self.outlet = {a.id: a.outlet for a in articles if a.outlet}
+        # the wire whose copy an article carries: a relay its credit line names ("(With inputs from AP)"); a
+        # photo credit or a wire the text cites says nothing of who wrote the unattributed sentences
+        self.credited: dict[str, str] = {}
+        for art in articles:
+            credits = " ".join(_words(x.text) for x in art.stripped if x.kind == "relay_credit")
+            p = provenance.get(art.id)
+            for r in p.relays if p else ():
+                if name_key(r) not in _GENERIC_CREDITS and _words(r) in credits:
+                    self.credited[art.id] = r
+                    break
         self.duplicate_of = dict(duplicate_of or {})
         self.media = {m for attrs in attributions.values() for a in attrs for m in a.via}
         self._media_cache: dict[str, bool] = {}
@@ -194,15 +210,11 @@ class SentenceSources:
         return bool(keys & prov.WIRES) and not keys & prov.STATE_MEDIA
 
     def own(self, article_id: str, _depth: int = 0) -> str:
-        """The origin of an article's unattributed sentences: ``own:`` + its wire, outlet or id."""
+        """The origin of an article's unattributed sentences: ``own:`` + the wire it credits, its outlet or its id."""
         orig = self.duplicate_of.get(article_id)
         if orig and orig != article_id and _depth < 3 and (orig in self.provenance or orig in self.outlet):
             return self.own(orig, _depth + 1)
-        p = self.provenance.get(article_id)
-        for r in p.relays if p else ():
-            if name_key(r) not in _GENERIC_CREDITS:
-                return "own:" + r
-        return "own:" + (self.outlet.get(article_id) or article_id)
+        return "own:" + (self.credited.get(article_id) or self.outlet.get(article_id) or article_id)
 
     def of(self, s: Sentence) -> tuple[ClaimSource, ...]:
         """Who one sentence comes from: one :class:`ClaimSource` per origin (at least one)."""
