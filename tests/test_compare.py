@@ -299,7 +299,7 @@ def test_a_claim_comes_from_its_sentence_not_from_the_article() -> None:
     }
     provenance = {
         "a": Provenance("a", primary=("NNA",)),
-        "b": Provenance("b", primary=("own:Daily Wren",), relays=("AP",)),
+        "b": Provenance("b", primary=("NNA",), relays=("AP",)),  # NNA: the state agency both articles draw on
     }
     who = SentenceSources([a, b], attrs, provenance)
     assert only(who.of(sa[0])) == ("Ostra Vell", "NNA", ("NNA",), "reported")
@@ -363,6 +363,7 @@ def test_a_wire_relays_whom_it_interviews_and_an_agency_citing_another_is_the_ot
         "a",
         [
             "Harbour master Ines Quay told AP the port would reopen on Friday.",
+            "Ines Quay told the Kestrel Times that cranes were being repaired.",
             "The ferries were recalled, Yonhap reported citing NNA.",
             "The navy left the strait on Sunday, Yonhap reported.",
         ],
@@ -370,14 +371,17 @@ def test_a_wire_relays_whom_it_interviews_and_an_agency_citing_another_is_the_ot
     attrs = {
         "a": [
             attr(a, "Ines Quay", "told", "the port would reopen on Friday", ("AP",)),
+            attr(a, "Ines Quay", "told", "that cranes were being repaired", ("Kestrel Times",)),
             attr(a, "NNA", "reported", "The ferries were recalled", ("NNA", "Yonhap"), written="Yonhap"),
             attr(a, "Yonhap", "reported", "The navy left the strait on Sunday", ("Yonhap",)),
         ]
     }
     who = SentenceSources([a], attrs, {})
     assert only(who.of(sa[0])) == ("Ines Quay", "Ines Quay", ("AP",), "reported")
-    assert only(who.of(sa[1])) == ("NNA", "NNA", ("NNA", "Yonhap"), "reported")
+    # an outlet that interviewed her relays her too (no other article draws on it)
+    assert only(who.of(sa[1])) == ("Ines Quay", "Ines Quay", ("Kestrel Times",), "reported")
     assert only(who.of(sa[2])) == ("NNA", "NNA", ("NNA", "Yonhap"), "reported")
+    assert only(who.of(sa[3])) == ("NNA", "NNA", ("NNA", "Yonhap"), "reported")
 
 
 def test_independence_counts_origins_never_relays_copies_or_the_outlet_twice() -> None:

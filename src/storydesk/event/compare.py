@@ -130,9 +130,11 @@ class SentenceSources:
     quoting words, and covering a fair share of the sentence. Through relays, the
     **origin** of what a sentence says is
 
-    * the medium that carried a speaker's words: the first of the attribution's
-      media (an agency citing KCNA is KCNA), unless that is a wire (a wire
-      interviewing someone relays them: the speaker is the origin);
+    * the medium that carried a speaker's words, when its account is where the
+      others' reports originate: the first of the attribution's media (an agency
+      citing KCNA is KCNA) when it is state media or two or more of the event's
+      articles draw on it (:meth:`is_upstream`); a wire or an outlet that
+      interviewed someone only relays them: the speaker is the origin;
     * for a speaker named without a medium, the medium that carries their words
       elsewhere in the event ("Kim Jong Un said ..." in an article relaying KCNA is
       KCNA's account), else the speaker ("Numerous experts", "Seoul's Joint Chiefs
@@ -175,11 +177,14 @@ class SentenceSources:
         self.duplicate_of = dict(duplicate_of or {})
         self.media = {m for attrs in attributions.values() for a in attrs for m in a.via}
         self._media_cache: dict[str, bool] = {}
+        # media several articles draw on (their primary source): where the others' reports originate
+        drawn = Counter(m for p in provenance.values() for m in set(prov.media_primaries(p)))
+        self.drawn_on = {m for m, n in drawn.items() if n >= 2}
         # the medium that carries each speaker's words in the event (the most cited one)
         carried: dict[str, Counter[str]] = defaultdict(Counter)
         for attrs in attributions.values():
             for a in attrs:
-                if a.via and a.speaker and not self.is_wire(a.via[0]) and not self.is_media(a.speaker):
+                if a.via and a.speaker and self.is_upstream(a.via[0]) and not self.is_media(a.speaker):
                     carried[self.canon(a.speaker)][a.via[0]] += 1
         self.mediator = {who: c.most_common(1)[0][0] for who, c in carried.items()}
         # per article, the medium each wire is shown relaying ("Yonhap reported citing KCNA")
@@ -208,6 +213,15 @@ class SentenceSources:
         ent = self.index.lookup(name) if self.index is not None else None
         keys = {name_key(x) for x in (ent.aliases if ent else ())} | {name_key(name)}
         return bool(keys & prov.WIRES) and not keys & prov.STATE_MEDIA
+
+    def is_upstream(self, name: str) -> bool:
+        """True for a medium whose account is the origin of what others print: state media, or one that two
+        or more of the event's articles draw on. Other media (a wire, an outlet interviewing someone) relay."""
+        if name in self.drawn_on:
+            return True
+        ent = self.index.lookup(name) if self.index is not None else None
+        keys = {name_key(x) for x in (ent.aliases if ent else ())} | {name_key(name)}
+        return bool(keys & prov.STATE_MEDIA)
 
     def own(self, article_id: str, _depth: int = 0) -> str:
         """The origin of an article's unattributed sentences: ``own:`` + the wire it credits, its outlet or its id."""
@@ -278,7 +292,7 @@ class SentenceSources:
             # a medium reports (or a speaker too vague to name): the first medium is the source
             source = via[0] if via else (speaker or "")
             return ClaimSource(s.article_id, s.index, source, source, via, kind)
-        if via and not self.is_wire(via[0]):
+        if via and self.is_upstream(via[0]):
             return ClaimSource(s.article_id, s.index, speaker, via[0], via, kind)
         carrier = self.mediator.get(speaker)
         if carrier:
