@@ -8,16 +8,30 @@ import numpy as np
 
 from storydesk.article.entities import EntityIndex
 from storydesk.event.compare import (
+    SentenceSources,
     align_claims,
     characterisation_conflicts,
+    credit_repeats,
     date_conflicts,
+    independent_origins,
     name_conflicts,
     names_in,
     number_conflicts,
     numbers_in,
     pair_similarity,
 )
-from storydesk.models import ArticleEntities, Citation, Claim, Mention, Sentence
+from storydesk.models import (
+    Article,
+    ArticleEntities,
+    Attribution,
+    Citation,
+    Claim,
+    ClaimSource,
+    Mention,
+    Provenance,
+    Sentence,
+    StrippedLine,
+)
 
 
 def sent(article: str, index: int, text: str) -> Sentence:
@@ -58,7 +72,12 @@ def test_claims_align_across_articles_and_flag_single_sources() -> None:
         "b:0": unit(1, 0.15, 0.05),
         "c:0": unit(1, 0.05, 0.1),
     }
-    sources = {("a", 0): "a", ("a", 1): "a", ("b", 0): "b", ("c", 0): "Wire"}
+    sources = {
+        ("a", 0): (ClaimSource("a", 0, "own:a", "own:a"),),
+        ("a", 1): (ClaimSource("a", 1, "own:a", "own:a"),),
+        ("b", 0): (ClaimSource("b", 0, "own:b", "own:b"),),
+        ("c", 0): (ClaimSource("c", 0, "Wire", "Wire", ("Wire",), "reported"),),
+    }
     claims = align_claims(by_article(a0, a1, b0, c0), vecs, sources)
     flood = claims[0]
     assert flood.articles == ("a", "b", "c")
@@ -190,3 +209,224 @@ def test_names_in_unrelated_statements_are_no_conflict() -> None:
     }
     vecs = {"a:0": unit(1, 0), "b:0": unit(0, 1)}
     assert name_conflicts(by_article(a0, b0), EntityIndex(records), vecs) == []
+
+
+# --------------------------------------------------------------------------- who a claim comes from
+
+
+def article(
+    aid: str, sentences: list[str], outlet: str | None = None, credit: str | None = None
+) -> tuple[Article, list[Sentence]]:
+    """An article whose body is the given sentences, with their offsets (and a credit line cleaning removed)."""
+    text, out = "", []
+    for i, s in enumerate(sentences):
+        start = len(text)
+        text += s + " "
+        out.append(Sentence(aid, i, s, start, start + len(s)))
+    stripped = (StrippedLine(credit, "relay_credit"),) if credit else ()
+    return Article(id=aid, source=f"{aid}.txt", text=text.strip(), outlet=outlet, stripped=stripped), out
+
+
+def attr(
+    a: Article,
+    speaker: str | None,
+    cue: str,
+    content: str,
+    via: tuple[str, ...] = (),
+    direct: bool = False,
+    confidence: float = 0.9,
+    written: str | None = None,
+) -> Attribution:
+    """An attribution of ``a`` located by its content, cue and speaker text."""
+    start = a.text.index(content)
+    sp = a.text.find(written or speaker or "\0")
+    cs = a.text.find(cue)
+    return Attribution(
+        article_id=a.id,
+        sentence=-1,
+        content=content,
+        content_start=start,
+        content_end=start + len(content),
+        speaker=speaker,
+        speaker_text=written or speaker or "",
+        cue=cue,
+        cue_start=cs,
+        cue_end=cs + len(cue) if cs >= 0 else -1,
+        speaker_start=sp,
+        speaker_end=sp + len(written or speaker or "") if sp >= 0 else -1,
+        direct=direct,
+        via=via,
+        confidence=confidence,
+    )
+
+
+def only(sources: tuple[ClaimSource, ...]) -> tuple[str, str, tuple[str, ...], str]:
+    assert len(sources) == 1, sources
+    c = sources[0]
+    return c.source, c.origin, c.via, c.kind
+
+
+def test_a_claim_comes_from_its_sentence_not_from_the_article() -> None:
+    # Harbor Ledger relays the state agency NNA, but its background is its own, and other speakers are theirs.
+    a, sa = article(
+        "a",
+        [
+            "Premier Ostra Vell called for more ferries to the islands, NNA reported.",
+            "The allies say the ferry plan is unaffordable.",
+            "The port was closed for a month in 2019.",
+        ],
+        outlet="Harbor Ledger",
+    )
+    b, sb = article(
+        "b",
+        [
+            "Ostra Vell said the islands need many more ferries.",
+            "Numerous experts believe that the ferries will cost 40 million crowns.",
+            "The strait is 30 kilometres wide.",
+        ],
+        outlet="Daily Wren",
+        credit="(With AP inputs)",
+    )
+    attrs = {
+        "a": [
+            attr(a, "Ostra Vell", "reported", "Premier Ostra Vell called for more ferries to the islands", ("NNA",)),
+            attr(a, "The allies", "say", "the ferry plan is unaffordable", confidence=0.5),
+        ],
+        "b": [
+            attr(b, "Ostra Vell", "said", "the islands need many more ferries"),
+            attr(b, "Numerous experts", "believe", "that the ferries will cost 40 million crowns", confidence=0.48),
+        ],
+    }
+    provenance = {
+        "a": Provenance("a", primary=("NNA",)),
+        "b": Provenance("b", primary=("NNA",), relays=("AP",)),  # NNA: the state agency both articles draw on
+    }
+    who = SentenceSources([a, b], attrs, provenance)
+    assert only(who.of(sa[0])) == ("Ostra Vell", "NNA", ("NNA",), "reported")
+    assert only(who.of(sa[1])) == ("The allies", "The allies", (), "reported")
+    assert only(who.of(sa[2])) == ("own:Harbor Ledger", "own:Harbor Ledger", (), "own")  # never NNA
+    # Vell's words reach every outlet through NNA, also where no medium is named
+    assert only(who.of(sb[0])) == ("Ostra Vell", "NNA", ("NNA",), "reported")
+    assert only(who.of(sb[1])) == ("Numerous experts", "Numerous experts", (), "reported")
+    assert only(who.of(sb[2])) == ("own:AP", "own:AP", (), "own")  # the wire whose copy the article carries
+    # a wire named only in a photo credit (or cited in the text) is not who wrote the rest
+    c, sc = article("c", ["The strait is 30 kilometres wide."], outlet="Kestrel Times")
+    who = SentenceSources([c], {}, {"c": Provenance("c", relays=("AP",))})
+    assert only(who.of(sc[0]))[0] == "own:Kestrel Times"
+
+
+def test_a_quote_spanning_sentences_sources_each_of_them() -> None:
+    a, sa = article("a", ["“We will sail on Monday.", "Nobody will stop us,” Ostra Vell said.", "Rain is due."])
+    attrs = {"a": [attr(a, "Ostra Vell", "said", "“We will sail on Monday. Nobody will stop us,”", direct=True)]}
+    who = SentenceSources([a], attrs, {})
+    assert only(who.of(sa[0]))[0::3] == ("Ostra Vell", "quoted")
+    assert only(who.of(sa[1]))[0::3] == ("Ostra Vell", "quoted")
+    assert only(who.of(sa[2]))[3] == "own"
+
+
+def test_clauses_actions_and_stances_leave_the_sentence_to_the_outlet() -> None:
+    a, sa = article(
+        "a",
+        [
+            "Tensions in the strait have been rising for months as the navy massed ships and aircraft near the"
+            " islands, which Ostra Vell sees as a provocation.",
+            "Ostra Vell also visited the harbour and the shipyard on Monday.",
+            "The navy has held 12 drills since 2022, frequently citing threats from the islands.",
+        ],
+        outlet="Harbor Ledger",
+    )
+    attrs = {
+        "a": [
+            attr(a, "Ostra Vell", "sees", "which Ostra Vell sees as a provocation"),
+            attr(a, "Ostra Vell", "also visited", "the harbour and the shipyard on Monday"),
+            attr(a, "Ostra Vell", "frequently citing", "threats from the islands"),
+        ]
+    }
+    who = SentenceSources([a], attrs, {})
+    for s in sa:
+        assert only(who.of(s))[1] == "own:Harbor Ledger", s.text
+
+
+def test_what_a_speaker_says_others_said_stays_hers() -> None:
+    a, sa = article("a", ["Signe Rask said Velmark had called for an emergency meeting of the council."])
+    attrs = {
+        "a": [
+            attr(a, "Signe Rask", "said", "Velmark had called for an emergency meeting of the council"),
+            attr(a, "Velmark", "called for", "an emergency meeting of the council"),
+        ]
+    }
+    assert only(SentenceSources([a], attrs, {}).of(sa[0]))[0] == "Signe Rask"
+
+
+def test_a_wire_relays_whom_it_interviews_and_an_agency_citing_another_is_the_other() -> None:
+    a, sa = article(
+        "a",
+        [
+            "Harbour master Ines Quay told AP the port would reopen on Friday.",
+            "Ines Quay told the Kestrel Times that cranes were being repaired.",
+            "The ferries were recalled, Yonhap reported citing NNA.",
+            "The navy left the strait on Sunday, Yonhap reported.",
+        ],
+    )
+    attrs = {
+        "a": [
+            attr(a, "Ines Quay", "told", "the port would reopen on Friday", ("AP",)),
+            attr(a, "Ines Quay", "told", "that cranes were being repaired", ("Kestrel Times",)),
+            attr(a, "NNA", "reported", "The ferries were recalled", ("NNA", "Yonhap"), written="Yonhap"),
+            attr(a, "Yonhap", "reported", "The navy left the strait on Sunday", ("Yonhap",)),
+        ]
+    }
+    who = SentenceSources([a], attrs, {})
+    assert only(who.of(sa[0])) == ("Ines Quay", "Ines Quay", ("AP",), "reported")
+    # an outlet that interviewed her relays her too (no other article draws on it)
+    assert only(who.of(sa[1])) == ("Ines Quay", "Ines Quay", ("Kestrel Times",), "reported")
+    assert only(who.of(sa[2])) == ("NNA", "NNA", ("NNA", "Yonhap"), "reported")
+    assert only(who.of(sa[3])) == ("NNA", "NNA", ("NNA", "Yonhap"), "reported")
+
+
+def test_independence_counts_origins_never_relays_copies_or_the_outlet_twice() -> None:
+    srcs = (
+        ClaimSource("a", 0, "Ostra Vell", "NNA", ("NNA",), "quoted"),
+        ClaimSource("b", 3, "NNA", "NNA", ("NNA", "Yonhap"), "reported"),
+        ClaimSource("c", 1, "own:Greyline", "own:Greyline", (), "own"),
+        ClaimSource("d", 1, "own:d", "own:d", (), "own"),  # a near-copy of c
+        ClaimSource("e", 2, "Greyline", "Greyline", ("Greyline",), "reported"),  # "according to Greyline"
+        ClaimSource("f", 0, "The allies", "The allies", (), "reported"),
+        ClaimSource("g", 0, "the allies", "the allies", (), "reported"),
+    )
+    assert independent_origins(srcs, {"d": "c"}) == ("Greyline", "NNA", "The allies")
+    assert independent_origins(srcs[3:4], {"d": "c"}) == ("own:d",)  # its original does not state it
+
+
+def test_an_unattributed_repeat_of_what_others_credit_to_the_agency_it_draws_on_is_the_agency() -> None:
+    srcs = (
+        ClaimSource("a", 0, "Ostra Vell", "NNA", ("NNA",), "reported"),
+        ClaimSource("b", 0, "own:AP", "own:AP", (), "own"),  # b relays NNA
+        ClaimSource("c", 0, "own:Daily Wren", "own:Daily Wren", (), "own"),  # c does not
+    )
+    out = credit_repeats(srcs, {"b": ("NNA",), "c": ()})
+    assert out[1] == ClaimSource("b", 0, "own:AP", "NNA", ("NNA",), "uncredited")
+    assert out[2] == srcs[2]
+    assert independent_origins(out) == ("NNA", "own:Daily Wren")
+    # nothing credited to a medium: background stays each outlet's own
+    assert credit_repeats(srcs[1:], {"b": ("NNA",)}) == srcs[1:]
+
+
+def test_claims_carry_who_they_come_from_in_each_article() -> None:
+    a, sa = article("a", ["Ostra Vell called for more ferries, NNA reported."], outlet="Harbor Ledger")
+    b, sb = article("b", ["Ostra Vell has called for more ferries."], outlet="Daily Wren")
+    attrs = {
+        "a": [attr(a, "Ostra Vell", "reported", "Ostra Vell called for more ferries", ("NNA",))],
+        "b": [],
+    }
+    provenance = {"a": Provenance("a", primary=("NNA",)), "b": Provenance("b", primary=("NNA",))}
+    who = SentenceSources([a, b], attrs, provenance)
+    vecs = {"a:0": unit(1, 0), "b:0": unit(1, 0.05)}
+    sources_of = {(s.article_id, s.index): who.of(s) for s in sa + sb}
+    claims = align_claims({"a": sa, "b": sb}, vecs, sources_of, draws_on={"a": ("NNA",), "b": ("NNA",)})
+    (c,) = claims
+    assert c.sources == ("NNA",) and c.independent_sources == 1
+    assert [(x.article, x.source, x.origin, x.kind) for x in c.attributions] == [
+        ("a", "Ostra Vell", "NNA", "reported"),
+        ("b", "own:Daily Wren", "NNA", "uncredited"),
+    ]

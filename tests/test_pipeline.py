@@ -135,6 +135,7 @@ def test_rerunning_attributions_refreshes_every_output_that_reads_them(built, fa
         stats = again.build()
         after = {a: _stamps(again, a) for a in watched}
         quotes = {q.speaker for qs in again.store.get(A.QUOTES, list(after[A.QUOTES])).values() for q in qs}
+        claims = again.store.get(A.CLAIMS, list(after[A.CLAIMS]))
     assert stats["article map"]["processed"] == sd.store.article_count()
     assert after[A.MENTIONS] == before[A.MENTIONS]  # upstream of attributions: untouched
     changed = {k for k in after[A.ATTRIBUTIONS] if after[A.ATTRIBUTIONS][k] != before[A.ATTRIBUTIONS][k]}
@@ -146,11 +147,20 @@ def test_rerunning_attributions_refreshes_every_output_that_reads_them(built, fa
     with_quotes = {e for e, st in before[A.QUOTES].items() if st.digest != _EMPTY_DIGEST}
     assert with_quotes and all(after[A.QUOTES][e].digest != before[A.QUOTES][e].digest for e in with_quotes)
     assert quotes and all(q is None or q.endswith("(loud)") for q in quotes)
-    # claims read attributions too: their fingerprints changed, their content did not
+    # claims read attributions too: all made again, and those a speaker is the source of name the new speakers
     assert all(after[A.CLAIMS][e].fingerprint != before[A.CLAIMS][e].fingerprint for e in before[A.CLAIMS])
-    assert all(after[A.CLAIMS][e].digest == before[A.CLAIMS][e].digest for e in before[A.CLAIMS])
-    # summaries and timelines do not read attributions, and their inputs did not change: left alone
-    assert after[A.SUMMARY] == before[A.SUMMARY] and after[A.TIMELINE] == before[A.TIMELINE]
+    loud = {e for e, cs in claims.items() if any(x.source.endswith("(loud)") for c in cs for x in c.attributions)}
+    assert loud and all(after[A.CLAIMS][e].digest != before[A.CLAIMS][e].digest for e in loud)
+    speakers = {x.source for cs in claims.values() for c in cs for x in c.attributions if x.kind != "own"}
+    assert all(
+        x.endswith("(loud)") or x in {m for cs in claims.values() for c in cs for y in c.attributions for m in y.via}
+        for x in speakers
+    )
+    # summaries read claims, which changed: made again where they did, to the same summaries (the speakers
+    # are not in them); timelines read neither: left alone
+    assert {e: st.digest for e, st in after[A.SUMMARY].items()} == {e: st.digest for e, st in before[A.SUMMARY].items()}
+    assert all(after[A.SUMMARY][e].fingerprint != before[A.SUMMARY][e].fingerprint for e in loud)
+    assert after[A.TIMELINE] == before[A.TIMELINE]
 
 
 _EMPTY_DIGEST = A.digest_of(A.QUOTES.codec.encode(()))

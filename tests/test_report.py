@@ -64,3 +64,40 @@ def test_date_formats_follow_precision():
     assert format_when({"date": "2023-08-07", "precision": "week"}) == "week of 2023-08-07"
     assert format_when({"date": "2023-08-21", "end": "2023-08-31", "precision": "day"}) == "2023-08-21 – 2023-08-31"
     assert article_label({"outlet": "Harbor Ledger", "path": "x.txt"}) == "Harbor Ledger"
+
+
+def test_claims_say_who_they_come_from_in_each_article():
+    d = doc()
+    aid = d["articles"][0]["id"]
+    d["events"][0]["claims"] = [
+        {
+            "text": "The council voted.",
+            "articles": [aid],
+            "citations": [{"article": aid, "sentence": 0}],
+            "independent_sources": 1,
+            "sources": ["Mayor Ilse Varn"],
+            "single_source": True,
+            "attributions": [
+                {
+                    "article": aid,
+                    "sentence": 0,
+                    "source": "Mayor Ilse Varn",
+                    "origin": "Mayor Ilse Varn",
+                    "via": ["Lorven Radio"],
+                    "kind": "quoted",
+                },
+                {
+                    "article": aid,
+                    "sentence": 0,
+                    "source": f"own:{aid}",
+                    "origin": f"own:{aid}",
+                    "via": [],
+                    "kind": "own",
+                },
+            ],
+        }
+    ]
+    html = render_report(d)
+    assert "1 independent source" in html
+    row = f'<a class="cite" href="#s-{aid}-0">[lorven]</a> '
+    assert row + "Mayor Ilse Varn via Lorven Radio (quoted); lorven (own reporting)" in html

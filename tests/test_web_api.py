@@ -1030,3 +1030,62 @@ def test_links_other_than_http_are_never_rendered(tmp_path):
             hrefs = re.findall(r'href="([^"]*)"', r.text)
             assert all(h.startswith(("/", "#", "http://", "https://")) for h in hrefs), hrefs
             assert_secure(r)
+
+
+def test_claim_sources_say_who_it_comes_from_in_each_article():
+    arts = [_art("a1", "Paper A", ["KCNA"], ["Yonhap"]), _art("a2", "Wire", [], []), _art("a3", None, [], [])]
+    labels = views.source_labels(arts)
+    cites = views.Citations({"articles": arts, "events": [], "storylines": []}, local={"a1", "a2", "a3"})
+    claim = {
+        "attributions": [
+            {
+                "article": "a1",
+                "sentence": 0,
+                "source": "Kim",
+                "origin": "KCNA",
+                "via": ["KCNA", "Yonhap"],
+                "kind": "quoted",
+            },
+            {
+                "article": "a2",
+                "sentence": 0,
+                "source": "own:Wire",
+                "origin": "KCNA",
+                "via": ["KCNA"],
+                "kind": "uncredited",
+            },
+            {"article": "a3", "sentence": 0, "source": "own:a3", "origin": "own:a3", "via": [], "kind": "own"},
+            {
+                "article": "a3",
+                "sentence": 0,
+                "source": "The allies",
+                "origin": "The allies",
+                "via": [],
+                "kind": "reported",
+            },
+        ]
+    }
+    rows = views.claim_sources(claim, labels, cites)
+    assert [(r["label"], r["cite"]["href"]) for r in rows] == [
+        ("Paper A", "#s-a1-0"),
+        ("Wire", "#s-a2-0"),
+        ("a3", "#s-a3-0"),
+    ]
+    assert rows[0]["who"] == [{"name": "Kim", "via": ["KCNA", "Yonhap"], "kind": "quoted", "origin": "KCNA"}]
+    assert rows[1]["who"][0]["name"] == "Wire (own reporting)" and rows[1]["who"][0]["origin"] == "KCNA"
+    assert [w["name"] for w in rows[2]["who"]] == ["a3 (own reporting)", "The allies"]
+    assert rows[2]["who"][0]["kind"] == "" and rows[2]["who"][1]["origin"] is None
+
+
+def test_event_page_says_who_each_claim_comes_from(client):
+    ids = event_ids(client)
+    doc = client.get(f"/api/v1/events/{ids['tram']}").json()
+    claims = doc["events"][0]["claims"]
+    assert claims and all(
+        {x["article"] for x in c["attributions"]} == set(c["articles"]) and c["independent_sources"] >= 1
+        for c in claims
+    )
+    html = client.get(f"/event/{ids['tram']}").text
+    block = html.split('id="h-claims"')[1]
+    links = re.findall(r'<ul class="claim-sources"[^>]*><li><a class="source-link" href="#(s-[0-9a-f]+-\d+)"', block)
+    assert links and all(x in anchors(html) for x in links)

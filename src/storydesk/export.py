@@ -125,6 +125,17 @@ def event_json(ev: Event, derived: dict[str, Any]) -> dict[str, Any]:
                 "independent_sources": c.independent_sources,
                 "sources": list(c.sources),
                 "single_source": c.single_source,
+                "attributions": [
+                    {
+                        "article": x.article,
+                        "sentence": x.sentence,
+                        "source": x.source,
+                        "origin": x.origin,
+                        "via": list(x.via),
+                        "kind": x.kind,
+                    }
+                    for x in c.attributions
+                ],
             }
             for c in derived.get("claims") or ()
         ],

@@ -295,8 +295,42 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ClaimSource:
+    """Who one article's sentence of a claim comes from.
+
+    Attributes:
+        article: The article.
+        sentence: Its sentence stating the claim.
+        source: Who the sentence attributes the claim to: a speaker ("Kim Jong Un",
+            "Numerous experts"), a medium ("KCNA"), or ``own:<outlet>`` for the outlet's
+            own reporting (an unattributed sentence; the outlet is the wire the article
+            credits for its text, else its outlet, else the article id).
+        origin: Where the information originates, what independence counts: the
+            medium a speaker's words came through when one carried them ("KCNA" for
+            Kim Jong Un's words, whichever outlet prints them), else the speaker, or
+            the outlet for its own reporting (``own:<outlet>``).
+        via: The media the words passed through, nearest to the source first
+            (``("KCNA", "Yonhap")``).
+        kind: ``quoted`` (the sentence quotes the source's words), ``reported``
+            (attributed without quotation marks) or ``own`` (unattributed).
+    """
+
+    article: str
+    sentence: int
+    source: str
+    origin: str
+    via: tuple[str, ...] = ()
+    kind: str = "own"
+
+
+@dataclass(frozen=True)
 class Claim:
-    """A fact stated by one or more articles of an event."""
+    """A fact stated by one or more articles of an event.
+
+    ``attributions`` says, per article, who the claim comes from; ``sources`` are the
+    distinct origins behind them (near-copies counted with their original) and
+    ``independent_sources`` their number.
+    """
 
     text: str
     articles: tuple[str, ...]
@@ -304,6 +338,7 @@ class Claim:
     independent_sources: int = 1
     sources: tuple[str, ...] = ()
     single_source: bool = False
+    attributions: tuple[ClaimSource, ...] = ()
 
 
 @dataclass(frozen=True)

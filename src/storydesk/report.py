@@ -46,6 +46,31 @@ def article_label(article: dict[str, Any]) -> str:
     return head if len(head) >= 3 else stem[:16]
 
 
+def source_label(source: str, labels: dict[str, str]) -> str:
+    """A claim's source or origin for the reader: ``own:<outlet or article id>`` → "<label> (own reporting)"."""
+    if source.startswith("own:"):
+        who = source[4:]
+        return f"{labels.get(who, who)} (own reporting)"
+    return labels.get(source, source)
+
+
+def claim_rows(claim: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Who a claim comes from, one row per article: its label, cited sentence and sources in words."""
+    rows: dict[str, dict[str, Any]] = {}
+    for x in claim.get("attributions") or []:
+        row = rows.setdefault(x["article"], {"article": x["article"], "sentence": x["sentence"], "who": []})
+        who = source_label(x["source"], labels)
+        origin = source_label(x["origin"], labels)
+        via = [m for i, m in enumerate(x.get("via") or []) if i or m != x["source"]]  # "KCNA via KCNA" says nothing
+        text = who + (f" via {' → '.join(via)}" if via else "")
+        if x.get("kind") in ("quoted", "uncredited"):
+            text += f" ({x['kind']})"
+        if origin != who:
+            text += f", origin {origin}"
+        row["who"].append(text)
+    return list(rows.values())
+
+
 def render_report(doc: dict[str, Any]) -> str:
     """Render a story JSON document (see :func:`storydesk.export.story`) as one HTML page."""
     articles = {a["id"]: a for a in doc["articles"]}
@@ -58,5 +83,13 @@ def render_report(doc: dict[str, Any]) -> str:
     return (
         _env()
         .get_template("report.html")
-        .render(doc=doc, articles=articles, events=events, storylines=storylines, labels=labels)
+        .render(
+            doc=doc,
+            articles=articles,
+            events=events,
+            storylines=storylines,
+            labels=labels,
+            claim_rows=lambda c: claim_rows(c, labels),
+            source_label=lambda x: source_label(x, labels),
+        )
     )

@@ -173,6 +173,24 @@ def check_story(doc: dict[str, Any], gold: dict[str, Any]) -> list[Check]:
                 best["independent_sources"] == 1,
                 str(best["independent_sources"]),
             )
+    # Independence of claims (gold "independence"): every claim event A attributes to Kim Jong Un
+    # reaches the outlets through one origin, KCNA.
+    a_ev = ev_of.get(short.get("000", ""))
+    if a_ev is not None and gold.get("independence"):
+        kim = [
+            c
+            for c in a_ev["claims"]
+            if any(_norm("Kim Jong Un") in same(x["source"]) for x in c.get("attributions", []))
+        ]
+        wrong = [
+            c["text"][:40] for c in kim if c["independent_sources"] != 1 or [_norm(x) for x in c["sources"]] != ["kcna"]
+        ]
+        add(
+            "independence",
+            "event A claims attributed to Kim Jong Un: 1 independent source, KCNA",
+            bool(kim) and not wrong,
+            f"{len(kim) - len(wrong)}/{len(kim)} claims" + (f"; not: {wrong[:2]}" if wrong else ""),
+        )
     # Conflicts.
     conflicts = [c for e in doc["events"] for c in e["conflicts"]]
     for gc in gold["conflicts"]:

@@ -3,9 +3,12 @@
 Claims: the sentences of an event's articles are aligned across articles by
 meaning (embedding cosine, raised a little for each name or figure the two
 sentences share, see :func:`pair_similarity`); each claim lists the articles that
-state it, its citations, and its independent sources (distinct primary sources
-from the provenance stage). Claims made by one outlet only are flagged
-``single_source``.
+state it, its citations, who it comes from in each article (read from the
+sentence's own attributions by :class:`SentenceSources`: a speaker, a medium, or
+the outlet's own reporting) and its independent sources: the distinct origins
+behind those (:func:`independent_origins`: four outlets relaying KCNA are one
+origin, near-copies count with their original). Claims made by one outlet only
+are flagged ``single_source``.
 
 Conflicts (transparent rules, no opaque model):
     * **names**: two event/organisation names that share words and are used in
@@ -25,6 +28,7 @@ containment, not contradiction, and telling the two apart needs a gazetteer.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -35,11 +39,14 @@ import numpy as np
 
 from storydesk.article import provenance as prov
 from storydesk.article.entities import EntityIndex, name_key
+from storydesk.attribution.resolve import QUOTED
+from storydesk.event.quotes import is_speech_cue
 from storydesk.models import (
     Article,
     Attribution,
     Citation,
     Claim,
+    ClaimSource,
     Conflict,
     ConflictValue,
     Provenance,
@@ -47,7 +54,7 @@ from storydesk.models import (
 )
 from storydesk.textutil import fold
 
-VERSION = "compare-3"
+VERSION = "compare-4"
 #: Cosine at which two sentences of different articles state the same claim.
 CLAIM_THRESHOLD = 0.66
 #: Looser cosine for "these two sentences talk about the same thing" (conflict context).
@@ -62,24 +69,282 @@ class _Group:
     vecs: list[np.ndarray] = field(default_factory=list)
 
 
-def sentence_source(s: Sentence, attributions: Sequence[Attribution], p: Provenance | None) -> str:
-    """Where one sentence's information comes from.
+#: Lemmas of verbs that lend a view to someone without reporting speech ("experts believe",
+#: "North Korea views the drills as ..."): the view is the holder's, not the outlet's.
+_VIEW_WORDS = "assess believe consider doubt expect fear feel hope perceive reckon regard see suspect think view"
+VIEW_LEMMAS = frozenset(_VIEW_WORDS.split())
+#: Credit lines that name no agency: the outlet's own reporting stays the outlet's.
+_GENERIC_CREDITS = frozenset({"agencies", "agency", "wires", "news agencies", "agency inputs"})
+#: Below this speaker confidence an attribution names no one (its medium, if any, still counts).
+MIN_SPEAKER_CONFIDENCE = 0.4
+#: Share of a sentence an unquoted attribution's content must cover to be the sentence's source:
+#: "which Kim sees as invasion rehearsals" inside an outlet's own sentence is not.
+MIN_COVERAGE = 0.3
 
-    The medium of an attribution in the sentence if there is one; for a person's
-    words with no medium named, the article's primary media; otherwise the
-    agencies the article relays (or the outlet's own reporting).
+
+_VIEW_IRREGULAR = {"saw": "see", "seen": "see", "sees": "see", "thought": "think", "felt": "feel"}
+
+
+def _view_lemma(word: str) -> str:
+    """A verb's lemma when it is a verb of belief or perception ("believed" -> "believe"), else the word."""
+    w = word.lower()
+    if w in _VIEW_IRREGULAR:
+        return _VIEW_IRREGULAR[w]
+    for suf, rep in (("ies", "y"), ("ed", "e"), ("ed", ""), ("es", ""), ("s", ""), ("d", "")):
+        if w.endswith(suf) and w[: -len(suf)] + rep in VIEW_LEMMAS:
+            return w[: -len(suf)] + rep
+    return w
+
+
+def _view_or_speech(cue: str) -> bool:
+    """True when a cue reports speech, writing or a view ("said", "according to", "believe")."""
+    return is_speech_cue(cue) or any(_view_lemma(w) in VIEW_LEMMAS for w in re.findall(r"[A-Za-z]+", cue))
+
+
+def _words(text: str) -> str:
+    """Folded words of a text, space-padded, for whole-word containment tests."""
+    return " " + " ".join(re.findall(r"\w+", fold(text))) + " "
+
+
+def origin_key(origin: str) -> str:
+    """What two origins are compared by: an outlet's own reporting ("own:AP") and the outlet cited ("AP") are one.
+
+    Case and a leading "the" do not matter ("Both sides", "both sides").
     """
-    for a in attributions:
-        if a.sentence == s.index:
-            if a.via:
-                return a.via[0]
-            if p is not None and prov.media_primaries(p):
-                return prov.media_primaries(p)[0]
-    if p is None:
-        return s.article_id
-    if p.relays:
-        return p.relays[0]
-    return p.primary[0] if p.primary else s.article_id
+    return re.sub(r"^the\s+", "", name_key(origin.removeprefix("own:")))
+
+
+def _footprint(a: Attribution) -> tuple[int, int]:
+    """The characters an attribution spans: its speaker, cue and content."""
+    spans = [(a.content_start, a.content_end)]
+    spans += [(x, y) for x, y in ((a.speaker_start, a.speaker_end), (a.cue_start, a.cue_end)) if 0 <= x < y]
+    return min(x for x, _ in spans), max(y for _, y in spans)
+
+
+class SentenceSources:
+    """Who each sentence of an event's articles comes from (:meth:`of`).
+
+    A sentence's sources are read from its own attributions: those whose content
+    overlaps the sentence (a quote may span sentences), with a speaker or a medium
+    named, reporting speech or a view ("said", "according to", "believe") or
+    quoting words, and covering a fair share of the sentence. Through relays, the
+    **origin** of what a sentence says is
+
+    * the medium that carried a speaker's words, when its account is where the
+      others' reports originate: the first of the attribution's media (an agency
+      citing KCNA is KCNA) when it is state media or two or more of the event's
+      articles draw on it (:meth:`is_upstream`); a wire or an outlet that
+      interviewed someone only relays them: the speaker is the origin;
+    * for a speaker named without a medium, the medium that carries their words
+      elsewhere in the event ("Kim Jong Un said ..." in an article relaying KCNA is
+      KCNA's account), else the speaker ("Numerous experts", "Seoul's Joint Chiefs
+      of Staff" are their own sources);
+    * for an unattributed sentence, the outlet's own reporting: ``own:`` + the wire
+      whose copy the article carries (a relay its credit line names: "(With inputs
+      from AP)"), else its outlet, else the article id; a near-copy's own reporting
+      is its original's.
+
+    Args:
+        articles: The event's articles.
+        attributions: Their attributions, by article id.
+        provenance: Their provenance, by article id.
+        index: The event's canonical entities (speaker names are canonicalised through it).
+        duplicate_of: Article id -> the original it copies (None for originals).
+    """
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        attributions: Mapping[str, Sequence[Attribution]],
+        provenance: Mapping[str, Provenance],
+        index: EntityIndex | None = None,
+        duplicate_of: Mapping[str, str | None] | None = None,
+    ) -> None:
+        self.index = index
+        self.attributions = attributions
+        self.provenance = provenance
+        self.outlet = {a.id: a.outlet for a in articles if a.outlet}
+        # the wire whose copy an article carries: a relay its credit line names ("(With inputs from AP)"); a
+        # photo credit or a wire the text cites says nothing of who wrote the unattributed sentences
+        self.credited: dict[str, str] = {}
+        for art in articles:
+            credits = " ".join(_words(x.text) for x in art.stripped if x.kind == "relay_credit")
+            p = provenance.get(art.id)
+            for r in p.relays if p else ():
+                if name_key(r) not in _GENERIC_CREDITS and _words(r) in credits:
+                    self.credited[art.id] = r
+                    break
+        self.duplicate_of = dict(duplicate_of or {})
+        self.media = {m for attrs in attributions.values() for a in attrs for m in a.via}
+        self._media_cache: dict[str, bool] = {}
+        # media several articles draw on (their primary source): where the others' reports originate
+        drawn = Counter(m for p in provenance.values() for m in set(prov.media_primaries(p)))
+        self.drawn_on = {m for m, n in drawn.items() if n >= 2}
+        # the medium that carries each speaker's words in the event (the most cited one)
+        carried: dict[str, Counter[str]] = defaultdict(Counter)
+        for attrs in attributions.values():
+            for a in attrs:
+                if a.via and a.speaker and self.is_upstream(a.via[0]) and not self.is_media(a.speaker):
+                    carried[self.canon(a.speaker)][a.via[0]] += 1
+        self.mediator = {who: c.most_common(1)[0][0] for who, c in carried.items()}
+        # per article, the medium each wire is shown relaying ("Yonhap reported citing KCNA")
+        self.relayed: dict[str, dict[str, str]] = defaultdict(dict)
+        for aid, attrs in attributions.items():
+            for a in attrs:
+                for m in a.via[1:]:
+                    if self.is_wire(m) and m != a.via[0]:
+                        self.relayed[aid].setdefault(m, a.via[0])
+
+    def canon(self, name: str) -> str:
+        """Canonical name of a speaker (the entity's name), else the name as written."""
+        ent = self.index.lookup(name) if self.index is not None else None
+        return ent.name if ent is not None else name
+
+    def is_media(self, name: str) -> bool:
+        """True for news media: a medium some attribution names, or a name that looks like one."""
+        if name not in self._media_cache:
+            self._media_cache[name] = name in self.media or (
+                self.index is not None and prov.looks_like_media(name, self.index)
+            )
+        return self._media_cache[name]
+
+    def is_wire(self, name: str) -> bool:
+        """True for wire services (relays of other people's news), not state media."""
+        ent = self.index.lookup(name) if self.index is not None else None
+        keys = {name_key(x) for x in (ent.aliases if ent else ())} | {name_key(name)}
+        return bool(keys & prov.WIRES) and not keys & prov.STATE_MEDIA
+
+    def is_upstream(self, name: str) -> bool:
+        """True for a medium whose account is the origin of what others print: state media, or one that two
+        or more of the event's articles draw on. Other media (a wire, an outlet interviewing someone) relay."""
+        if name in self.drawn_on:
+            return True
+        ent = self.index.lookup(name) if self.index is not None else None
+        keys = {name_key(x) for x in (ent.aliases if ent else ())} | {name_key(name)}
+        return bool(keys & prov.STATE_MEDIA)
+
+    def own(self, article_id: str, _depth: int = 0) -> str:
+        """The origin of an article's unattributed sentences: ``own:`` + the wire it credits, its outlet or its id."""
+        orig = self.duplicate_of.get(article_id)
+        if orig and orig != article_id and _depth < 3 and (orig in self.provenance or orig in self.outlet):
+            return self.own(orig, _depth + 1)
+        return "own:" + (self.credited.get(article_id) or self.outlet.get(article_id) or article_id)
+
+    def of(self, s: Sentence) -> tuple[ClaimSource, ...]:
+        """Who one sentence comes from: one :class:`ClaimSource` per origin (at least one)."""
+        length = max(1, s.end - s.start)
+        found: list[tuple[Attribution, bool, bool]] = []  # (attribution, speaker trusted, quotes words)
+        for a in self.attributions.get(s.article_id, ()):
+            if min(a.content_end, s.end) <= max(a.content_start, s.start):
+                continue  # its content is in other sentences
+            trusted = bool(a.speaker) and a.confidence >= MIN_SPEAKER_CONFIDENCE
+            if not trusted and not a.via:
+                continue  # no one named
+            part = a.content[max(0, s.start - a.content_start) : max(0, s.end - a.content_start)]
+            quoted = a.direct or bool(QUOTED.search(part))
+            if not a.direct and not a.via and (not _view_or_speech(a.cue) or len(a.content.split()) < 4):
+                continue  # "Kim also stopped at ...", "Kim has directed his attention": actions, not statements
+            if not quoted:
+                if not a.via and re.search(r"\b(?!according\b)\w+ing\b", a.cue, re.I):
+                    continue  # "..., frequently citing concerns": a stance the outlet describes
+                lo, hi = _footprint(a)
+                if min(hi, s.end) - max(lo, s.start) < MIN_COVERAGE * length:
+                    continue  # a clause inside the outlet's own sentence
+            found.append((a, trusted, quoted))
+        # "She said Velmark had called for ...": what a person says others said is still hers
+        outer = [a for a, t, _q in found if t and a.speaker and not self.is_media(self.canon(a.speaker))]
+        found = [
+            (a, t, q)
+            for a, t, q in found
+            if a.via
+            or not any(
+                o is not a
+                and o.speaker != a.speaker
+                and o.content_start <= _footprint(a)[0]
+                and _footprint(a)[1] <= o.content_end
+                for o in outer
+            )
+        ]
+        if not found:
+            return (ClaimSource(s.article_id, s.index, self.own(s.article_id), self.own(s.article_id), (), "own"),)
+        # one source per origin: a person before a medium, the surest speaker first; quoted if any quotes it
+        best: dict[str, tuple[tuple[bool, float, int], ClaimSource]] = {}
+        quoting: set[str] = set()
+        for a, trusted, quoted in found:
+            c = self._source(s, a, trusted)
+            k = origin_key(c.origin)
+            if quoted:
+                quoting.add(k)
+            rank = (not self.is_media(c.source), a.confidence if trusted else 0.0, len(c.via))
+            if k not in best or rank > best[k][0]:
+                best[k] = (rank, c)
+        return tuple(dataclasses.replace(c, kind="quoted") if k in quoting else c for k, (_r, c) in best.items())
+
+    def _source(self, s: Sentence, a: Attribution, trusted: bool) -> ClaimSource:
+        """The source and origin one attribution gives its sentence (kind ``reported``; :meth:`of` marks quotes)."""
+        kind = "reported"
+        speaker = self.canon(a.speaker) if trusted and a.speaker else None
+        via = tuple(a.via)
+        if len(via) == 1 and via[0] in self.relayed.get(s.article_id, {}):
+            # "Yonhap reported" in an article that shows Yonhap citing KCNA: an agency citing KCNA is KCNA
+            via = (self.relayed[s.article_id][via[0]], *via)
+        if speaker is None or self.is_media(speaker):
+            # a medium reports (or a speaker too vague to name): the first medium is the source
+            source = via[0] if via else (speaker or "")
+            return ClaimSource(s.article_id, s.index, source, source, via, kind)
+        if via and self.is_upstream(via[0]):
+            return ClaimSource(s.article_id, s.index, speaker, via[0], via, kind)
+        carrier = self.mediator.get(speaker)
+        if carrier:
+            return ClaimSource(s.article_id, s.index, speaker, carrier, via or (carrier,), kind)
+        return ClaimSource(s.article_id, s.index, speaker, speaker, via, kind)
+
+
+def _medium_origin(c: ClaimSource) -> bool:
+    """True when a source's origin is the medium that carried it (KCNA for Kim Jong Un's words)."""
+    return bool(c.via) and c.origin == c.via[0]
+
+
+def credit_repeats(sources: Sequence[ClaimSource], draws_on: Mapping[str, Sequence[str]]) -> tuple[ClaimSource, ...]:
+    """Unattributed members of a claim that other articles credit to a medium the article draws on.
+
+    "North Korea's Kim Jong Un ... increases missile production" printed without
+    attribution by an article relaying KCNA, while the other outlets credit the same
+    claim to KCNA, is KCNA's account repeated uncredited, not the outlet's own
+    finding: its origin becomes that medium (kind ``uncredited``; the source stays
+    the outlet's own). Background no other outlet credits to a medium stays the
+    outlet's own.
+    """
+    credited: Counter[str] = Counter(c.origin for c in sources if c.kind != "own" and _medium_origin(c))
+    if not credited:
+        return tuple(sources)
+    out = []
+    for c in sources:
+        if c.kind == "own":
+            media = set(draws_on.get(c.article, ()))
+            held = [o for o, _n in credited.most_common() if o in media]
+            if held:
+                c = ClaimSource(c.article, c.sentence, c.source, held[0], (held[0],), "uncredited")
+        out.append(c)
+    return tuple(out)
+
+
+def independent_origins(
+    sources: Sequence[ClaimSource], duplicate_of: Mapping[str, str | None] | None = None
+) -> tuple[str, ...]:
+    """The distinct origins behind a claim's sources, sorted.
+
+    A near-copy's sources count with its original's when the original states the
+    claim too; an outlet's own reporting and the same outlet cited by another are
+    one origin (:func:`origin_key`).
+    """
+    dup = duplicate_of or {}
+    cited = {c.article for c in sources}
+    kept = [c for c in sources if not (dup.get(c.article) and dup.get(c.article) in cited)]
+    shown: dict[str, str] = {}
+    for c in sorted(kept, key=lambda c: (c.origin.startswith("own:"), c.origin)):
+        shown.setdefault(origin_key(c.origin), c.origin)
+    return tuple(sorted(shown.values()))
 
 
 def numbers_in(text: str) -> set[str]:
@@ -123,9 +388,11 @@ def pair_similarity(a: Sentence, b: Sentence, va: np.ndarray, vb: np.ndarray) ->
 def align_claims(
     sentences: Mapping[str, list[Sentence]],
     vecs: Mapping[str, np.ndarray],
-    source_of: dict[tuple[str, int], str],
+    sources_of: Mapping[tuple[str, int], Sequence[ClaimSource]],
     threshold: float = CLAIM_THRESHOLD,
     outlet_of: dict[str, str] | None = None,
+    duplicate_of: Mapping[str, str | None] | None = None,
+    draws_on: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Claim]:
     """Group sentences of different articles that state the same thing.
 
@@ -139,10 +406,17 @@ def align_claims(
     Args:
         sentences: Sentences per article.
         vecs: Sentence vectors keyed ``"article:index"``.
-        source_of: ``(article, index)`` -> the primary source behind the sentence.
+        sources_of: ``(article, index)`` -> who the sentence comes from
+            (:meth:`SentenceSources.of`); a sentence missing from it is its
+            article's own reporting (``own:<article>``).
         threshold: Similarity needed to join a claim.
         outlet_of: article -> outlet; a claim is ``single_source`` when one outlet
             (or one article, when outlets are unknown) states it.
+        duplicate_of: article -> the original it copies; a copy's sources count
+            with its original's (:func:`independent_origins`).
+        draws_on: article -> the media it draws on (its primary media); an
+            unattributed sentence repeating what other articles credit to one of
+            them comes from it (:func:`credit_repeats`).
     """
     order = [s for aid in sentences for s in sentences[aid] if f"{s.article_id}:{s.index}" in vecs]
     groups: list[_Group] = []
@@ -190,15 +464,23 @@ def align_claims(
     for g in groups:
         rep = _representative(g)
         articles = tuple(sorted({m.article_id for m in g.members}))
-        srcs = sorted({source_of.get((m.article_id, m.index), m.article_id) for m in g.members})
+        attributed = tuple(
+            c
+            for m in g.members
+            for c in sources_of.get((m.article_id, m.index))
+            or (ClaimSource(m.article_id, m.index, "own:" + m.article_id, "own:" + m.article_id),)
+        )
+        attributed = credit_repeats(attributed, draws_on or {})
+        origins = independent_origins(attributed, duplicate_of)
         claims.append(
             Claim(
                 text=rep.text,
                 articles=articles,
                 citations=tuple(Citation(m.article_id, m.index) for m in g.members),
-                independent_sources=len(srcs),
-                sources=tuple(srcs),
+                independent_sources=len(origins),
+                sources=origins,
                 single_source=len({(outlet_of or {}).get(a) or a for a in articles}) == 1,
+                attributions=attributed,
             )
         )
     claims.sort(key=lambda c: (-len(c.articles), -c.independent_sources, c.citations[0].sentence))
@@ -498,16 +780,15 @@ def compare_event(
         dups: Article id -> the original it copies (near-copies state no conflict of their own).
     """
     originals = {a.id: list(sentences.get(a.id, [])) for a in articles if not dups.get(a.id)}
-    source_of = {
-        (s.article_id, s.index): sentence_source(s, attributions.get(s.article_id, []), provenance.get(s.article_id))
-        for a in articles
-        for s in sentences.get(a.id, [])
-    }
+    who = SentenceSources(articles, attributions, provenance, index, dups)
+    sources_of = {(s.article_id, s.index): who.of(s) for a in articles for s in sentences.get(a.id, [])}
     claims = align_claims(
         {a.id: list(sentences.get(a.id, [])) for a in articles},
         vecs,
-        source_of,
+        sources_of,
         outlet_of={a.id: a.outlet for a in articles if a.outlet},
+        duplicate_of=dups,
+        draws_on={aid: prov.media_primaries(p) for aid, p in provenance.items()},
     )
     conflicts = name_conflicts(originals, index, vecs)
     conflicts += number_conflicts(claims, originals)

@@ -51,6 +51,36 @@ def source_name(source: str, labels: dict[str, str]) -> str:
     return labels.get(source, source)
 
 
+#: How a claim's sentence holds its source, in words (``claims[].attributions[].kind``; the outlet's
+#: own reporting says so in its name already).
+CLAIM_KINDS = {"quoted": "quoted", "reported": "reported", "own": "", "uncredited": "uncredited"}
+
+
+def claim_sources(claim: dict[str, Any], labels: dict[str, str], cites: Citations) -> list[dict[str, Any]]:
+    """Who a claim comes from in each article: one row per article, its sources in the order the claim lists them."""
+    rows: dict[str, dict[str, Any]] = {}
+    for x in claim.get("attributions") or []:
+        row = rows.setdefault(
+            x["article"],
+            {
+                "label": labels.get(x["article"], x["article"][:8]),
+                "cite": cites.one({"article": x["article"], "sentence": x["sentence"]}),
+                "who": [],
+            },
+        )
+        origin = source_name(x["origin"], labels)
+        who = source_name(x["source"], labels)
+        row["who"].append(
+            {
+                "name": who,
+                "via": [m for i, m in enumerate(x.get("via") or []) if i or m != x["source"]],
+                "kind": CLAIM_KINDS.get(x.get("kind", ""), x.get("kind", "")),
+                "origin": origin if origin != who else None,
+            }
+        )
+    return list(rows.values())
+
+
 def web_link(url: Any) -> str | None:
     """``url`` when it is an http(s) link, else None: a page never renders another kind of href.
 
@@ -386,7 +416,12 @@ def event_view(doc: dict[str, Any], event_id: str | None = None) -> dict[str, An
         "quotes": quotes,
         "conflicts": conflicts,
         "claims": [
-            {**c, "cites": cites.many(c["citations"]), "source_names": [source_name(x, labels) for x in c["sources"]]}
+            {
+                **c,
+                "cites": cites.many(c["citations"]),
+                "source_names": [source_name(x, labels) for x in c["sources"]],
+                "by_article": claim_sources(c, labels, cites),
+            }
             for c in claims
         ],
         "sources": sources,
