@@ -133,7 +133,7 @@ class FactsStage(ArticleStage):
     """Dated facts: the clause around each anchored expression."""
 
     name = "facts"
-    version = "facts-1"
+    version = "facts-2"
     requires = (A.ARTICLE, A.SENTENCES, A.TIMEXES)
     assigns = (A.FACTS,)
 
@@ -210,7 +210,7 @@ class SignalsStage(ArticleStage):
     """Proper-name and content-word bags and the happening date of the lead."""
 
     name = "signals"
-    version = "signals-1"
+    version = "signals-2"
     requires = (A.ARTICLE, A.TIMEXES)
     assigns = (A.SIGNALS,)
 

@@ -137,7 +137,7 @@ class TimelineStage(EventStage):
     """When the event happened, and its timeline of dated facts."""
 
     name = "timeline"
-    version = "timeline-5"
+    version = "timeline-6"
     requires = (A.EVENTS, A.ARTICLE, A.TIMEXES, A.FACTS)
     assigns = (A.EVENT_DATES, A.TIMELINE, A.EVENT_FACTS)
 
@@ -299,7 +299,7 @@ class StorylineTimelineStage:
     """A storyline's timeline: its events' timelines, with the same fact told in two events folded into one."""
 
     name: ClassVar[str] = "storyline_timeline"
-    version: ClassVar[str] = "storyline-timeline-2"
+    version: ClassVar[str] = "storyline-timeline-3"
     scope: ClassVar[str] = "storyline"
     requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.EVENT_FACTS)
     assigns: ClassVar[tuple[Artifact, ...]] = (A.STORYLINE_TIMELINE,)
