@@ -178,7 +178,7 @@ class QuotesStage(EventStage):
     """Quotes aligned across outlets, with their independent sources."""
 
     name = "quotes"
-    version = "quotes-5"
+    version = "quotes-6"
     requires = (A.EVENTS, A.ARTICLE, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS)
     assigns = (A.QUOTES,)
 
@@ -203,7 +203,7 @@ class CompareStage(EventStage):
     """Claims with their independent sources, and conflicts between outlets."""
 
     name = "compare"
-    version = "compare-3"
+    version = "compare-4"
     requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS, A.DUPLICATE)
     assigns = (A.CLAIMS, A.CONFLICTS)
     uses_sentence_vectors = True
@@ -226,7 +226,7 @@ class SummarizeStage(EventStage):
     """Headline and cited summary."""
 
     name = "summarize"
-    version = "summary-4"
+    version = "summary-5"
     requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.CLAIMS, A.DUPLICATE)
     assigns = (A.SUMMARY,)
     settings = ("event_max_articles", "summary_sentences")

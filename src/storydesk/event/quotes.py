@@ -10,7 +10,6 @@ independent primary sources.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from storydesk.models import (
     Quote,
     QuoteVariant,
 )
-from storydesk.textutil import fold
+from storydesk.textutil import STOP_WORDS, content_words, stem, tokens
 
 VERSION = "quotes-3"
 
@@ -54,64 +53,25 @@ _SPEECH_WORDS = (
     "warn welcome write"
 )
 SPEECH_LEMMAS = frozenset(_SPEECH_WORDS.split())
-_IRREGULAR = {
-    "said": "say",
-    "says": "say",
-    "told": "tell",
-    "wrote": "write",
-    "written": "write",
-    "spoke": "speak",
-    "spoken": "speak",
-    "saying": "say",
-    "telling": "tell",
-    "writing": "write",
-}
-_SUFFIXES = (
-    ("ies", "y"),
-    ("ied", "y"),
-    ("ing", ""),
-    ("ing", "e"),
-    ("ed", ""),
-    ("ed", "e"),
-    ("d", ""),
-    ("es", ""),
-    ("s", ""),
-)
-_STOP_WORDS = (
-    "a an the and or but of to in on at for with by from as is are was were be been being that this these those it "
-    "its their his her he she they we our us you i not no so such than then there which who whom whose what when "
-    "where will would should could can may might must have has had do does did any all more most very"
-)
-_STOP = frozenset(_STOP_WORDS.split())
+_SPEECH_STEMS = frozenset(stem(w) for w in SPEECH_LEMMAS)
 #: Score (0–1) at which two statements of one speaker in different articles are one quote.
 ALIGN_THRESHOLD = 0.55
 #: Two groups merge on their best pair when their average pair is no more than this below the threshold.
 LINK_SLACK = 0.1
 
 
-def _lemma_guess(word: str) -> str:
-    """A verb's lemma when it is a known speech verb ("warned" -> "warn"), else the word."""
-    w = word.lower()
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
-    if w in SPEECH_LEMMAS:
-        return w
-    for suf, rep in _SUFFIXES:
-        if w.endswith(suf) and w[: -len(suf)] + rep in SPEECH_LEMMAS:
-            return w[: -len(suf)] + rep
-    if re.search(r"(\w)\1(?:ed|ing)$", w) and re.sub(r"(\w)\1(?:ed|ing)$", r"\1", w) in SPEECH_LEMMAS:
-        return re.sub(r"(\w)\1(?:ed|ing)$", r"\1", w)  # "stopped" style doubling
-    return w
-
-
 def is_speech_cue(cue: str) -> bool:
-    """True when a cue reports speech or writing ("has repeatedly warned", "according to", "as saying")."""
-    return any(_lemma_guess(w) in SPEECH_LEMMAS for w in re.findall(r"[A-Za-z]+", cue))
+    """True when a cue reports speech or writing ("has repeatedly warned", "according to", "as saying").
+
+    A word of the cue is a speech verb when it is one of :data:`SPEECH_LEMMAS` or, not being a
+    stop word ("not" shares its stem with "note"), has the stem of one.
+    """
+    return any(w in SPEECH_LEMMAS or (w not in STOP_WORDS and stem(w) in _SPEECH_STEMS) for w in tokens(cue))
 
 
 def _stems(text: str) -> frozenset[str]:
-    """Crude stems of the content words ("drastically" and "drastic" share "drasti")."""
-    return frozenset(w[:6] for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP and len(w) > 1)
+    """Stems of the content words (:func:`storydesk.textutil.content_words`; "drastically" meets "drastic")."""
+    return frozenset(content_words(text, min_len=2))
 
 
 def _clean_quote(text: str) -> str:
@@ -201,7 +161,7 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
 
 def _words(text: str) -> frozenset[str]:
     """Folded content words, unstemmed."""
-    return frozenset(w for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP and len(w) > 1)
+    return frozenset(w for w in tokens(text) if w not in STOP_WORDS and len(w) > 1)
 
 
 def _contains_verbatim(a: _Unit, b: _Unit) -> bool:
@@ -209,7 +169,7 @@ def _contains_verbatim(a: _Unit, b: _Unit) -> bool:
     short, long_ = sorted((a.text, b.text), key=len)
     if len(_words(short)) < 2:
         return False
-    norm = [" " + " ".join(re.findall(r"[a-z0-9]+", fold(t))) + " " for t in (short, long_)]
+    norm = [" " + " ".join(tokens(t)) + " " for t in (short, long_)]
     return any(norm[0].strip() and p.strip() and " " + p.strip() + " " in norm[1] for p in norm[0].split(" … "))
 
 

@@ -42,7 +42,9 @@ import numpy as np
 
 from storydesk.event.compare import names_in, numbers_in
 from storydesk.models import Article, Citation, Claim, Sentence, SummarySentence
-from storydesk.textutil import fold, words
+from storydesk.textutil import STOP_WORDS, fold, stem
+from storydesk.textutil import content_words as _content_words
+from storydesk.textutil import tokens as _tokens
 
 VERSION = "summary-4"
 
@@ -112,14 +114,8 @@ WORD_WEIGHTS: tuple[float, ...] = (
 )
 WORD_BIAS = -3.121
 
-_STOP_WORDS = (
-    "a an the and or but of in on at to for by with from as is are was were be been being has have had it its "
-    "this that these those he she they his her their him them said says say will would also into over after "
-    "before about than who which what when while not no can could may might should do does did so if up out "
-    "more most new one two first last all any some such there here we our you your i my me us"
-)
-_STOP = frozenset(_STOP_WORDS.split())
-_ALNUM = re.compile(r"[a-z0-9]+")
+#: Stems of the stop words: the word model's ``stop_word`` feature reads stemmed tokens.
+_STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS)
 _QUOTED = re.compile(r"[\"“”][^\"“”]{2,}[\"“”]")
 _DEPENDENT = re.compile(
     r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|But|And|So|Yet|Still|Also|Then|There)\b"
@@ -136,24 +132,14 @@ _HEADLINE_TAIL = re.compile(r"\s+[|–—-]\s+[A-Z][\w.&' ]{1,40}$")
 # --------------------------------------------------------------------------- words
 
 
-def stem(word: str) -> str:
-    """A crude suffix stripper, enough to match "reports", "reported", "reporting"."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix in ("ing", "edly", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
 def tokens(text: str) -> list[str]:
-    """Lower-cased alphanumeric tokens, stemmed (stop words kept: summaries are scored with them)."""
-    return [stem(w) for w in _ALNUM.findall(fold(text))]
+    """Folded alphanumeric tokens, stemmed (stop words kept: summaries are scored with them)."""
+    return [stem(w) for w in _tokens(text)]
 
 
 def content_words(text: str) -> set[str]:
-    """Lower-cased content words, stemmed (for overlap checks)."""
-    return {stem(w) for w in words(fold(text).replace("'", " ")) if w not in _STOP and len(w) >= 3}
+    """Stemmed content words (:func:`storydesk.textutil.content_words`), for overlap checks."""
+    return set(_content_words(text))
 
 
 def _numbers(text: str) -> set[str]:
@@ -163,7 +149,7 @@ def _numbers(text: str) -> set[str]:
 
 def _names(text: str) -> set[str]:
     """Names inside the sentence (see :func:`storydesk.event.compare.names_in`), stemmed."""
-    return {w for n in names_in(text) if (w := stem(n)) not in _STOP}
+    return {stem(n) for n in names_in(text) if n not in STOP_WORDS}
 
 
 def supports(summary: str, cited: str) -> bool:
@@ -327,7 +313,7 @@ def word_features(ev: EventText) -> dict[str, list[float]]:
                     f["lead"] = 1.0
                     f["pos"] = min(f["pos"], i / max(len(toks), 1))
             for m in re.finditer(r"[A-Za-z]+", s.text):
-                w = stem(m.group(0).lower())
+                w = stem(fold(m.group(0)))
                 if m.group(0)[0].isupper():
                     if m.start() > 0:
                         capital[w] += 1
@@ -339,7 +325,7 @@ def word_features(ev: EventText) -> dict[str, list[float]]:
         nt = sum(1 for t in in_title.values() if w in t)
         total = sum(c[w] for c in art_counts.values())
         f = info[w]
-        stop = float(w in _STOP)
+        stop = float(w in _STOP_STEMS)
         out[w] = [
             na / n_art,
             float(na == n_art),
