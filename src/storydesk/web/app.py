@@ -92,7 +92,7 @@ class Settings:
 
 def embedder_for(store_embedder: str | None, config: Config) -> tuple[Embedder | None, Config]:
     """The embedder a store was built with, so the server's builds extend it consistently."""
-    if store_embedder and (m := re.fullmatch(r"hashing-(\d+)", store_embedder)):
+    if store_embedder and (m := re.fullmatch(r"hashing-(?:v2-)?(\d+)", store_embedder)):
         return HashingEmbedder(int(m.group(1))), config
     from storydesk.embed import MODEL_IDS
 
