@@ -194,7 +194,7 @@ class QuotesStage(EventStage):
             p.models.lead(),
             dict(p.art("provenance")),
             p.index(),
-            {a.id: a.text for a in p.articles},
+            texts={a.id: a.text for a in p.articles},
         )
         return {"quotes": tuple(quotes)}
 

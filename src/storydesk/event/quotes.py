@@ -31,12 +31,6 @@ from storydesk.textutil import STOP_WORDS, content_words, stem, tokens
 
 VERSION = "quotes-3"
 
-
-def _quoted_fragments(text: str) -> list[str]:
-    """Fragments inside quote marks (straight or curly)."""
-    return [m.group(1).strip(" ,.") for m in QUOTED.finditer(text) if m.group(1).strip(" ,.")]
-
-
 # --------------------------------------------------------------------------- alignment
 
 #: Lemmas of cues that report speech or writing. An indirect statement becomes a
@@ -93,7 +87,7 @@ class _Unit:
     context_stems: frozenset[str] = field(default_factory=frozenset)
 
 
-def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = None) -> list[_Unit]:
+def quote_units(attrs: Sequence[Attribution], text: str, is_media: Any = None) -> list[_Unit]:
     """The statements of one article: quoted passages grouped by their innermost attribution.
 
     A quoted passage (two words or more) belongs to the attribution with the
@@ -107,8 +101,7 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
 
     Args:
         attrs: The attributions of one article.
-        text: The article text (for quotation marks); without it quoted
-            passages are read from the contents alone.
+        text: The article text (for quotation marks).
         is_media: Predicate telling whether a speaker name is a news medium.
     """
     # quoted words are a quote whatever verb hands them over ("continued:", "snapped"); an
@@ -117,11 +110,9 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
     if not cands:
         return []
     media = is_media or (lambda _n: False)
-    spans: list[tuple[int, int]] = []
-    if text is not None:
-        from storydesk.attribution.quotes import find_quotes
+    from storydesk.attribution.quotes import find_quotes
 
-        spans = [q for q in find_quotes(text) if len(_clean_quote(text[q[0] : q[1]]).split()) >= 2]
+    spans = [q for q in find_quotes(text) if len(_clean_quote(text[q[0] : q[1]]).split()) >= 2]
     owned: dict[int, list[tuple[int, int]]] = defaultdict(list)
     quoted_attr: set[int] = set()
     for q in spans:
@@ -134,16 +125,12 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
     units: list[_Unit] = []
     for i, a in enumerate(cands):
         speaker = a.speaker or ""
-        if owned.get(i) and text is not None:
+        if owned.get(i):
             frags = [_clean_quote(text[max(s, a.content_start) : min(e, a.content_end)]) for s, e in owned[i]]
             shown = " … ".join(f for f in frags if f)
             if not shown:
                 continue
             units.append(_Unit(a.article_id, speaker, a, shown, a.content, True))
-        elif text is None and _quoted_fragments(a.content):
-            frags = [f for f in _quoted_fragments(a.content) if len(f.split()) >= 2]
-            if frags:
-                units.append(_Unit(a.article_id, speaker, a, " … ".join(frags), a.content, True))
         elif (
             is_speech_cue(a.cue)
             and i not in quoted_attr
@@ -217,7 +204,8 @@ def align_quotes(
     embedder: Embedder,
     provenance: dict[str, Provenance],
     index: EntityIndex | None = None,
-    texts: dict[str, str] | None = None,
+    *,
+    texts: dict[str, str],
     threshold: float = ALIGN_THRESHOLD,
 ) -> list[Quote]:
     """Group the statements of several articles into quotes (one statement, a variant per article).
@@ -256,7 +244,7 @@ def align_quotes(
 
     units: list[_Unit] = []
     for aid in sorted(attributions):
-        for u in quote_units(attributions[aid], (texts or {}).get(aid), is_media):
+        for u in quote_units(attributions[aid], texts[aid], is_media):
             u.speaker = canon(u.speaker) or u.speaker
             units.append(u)
     if not units:
