@@ -53,7 +53,6 @@ MAX_ITEM_REJECTIONS = 20
 FUTURE_SLACK = dt.timedelta(days=2)
 EARLIEST = dt.date(1800, 1, 1)
 
-TEXT_EXT = {".txt", ".text", ".md", ""}
 JSONL_EXT = {".jsonl", ".ndjson"}
 JSON_EXT = {".json"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
