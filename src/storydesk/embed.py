@@ -31,8 +31,6 @@ from storydesk.textutil import REPORTING_WORDS, STOP_WORDS, content_words
 #: Words the hashing embedder leaves out: stop words and the reporting act ("said").
 _STOP = STOP_WORDS | REPORTING_WORDS
 
-VERSION = "embed-1"
-
 
 @runtime_checkable
 class Embedder(Protocol):

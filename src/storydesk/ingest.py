@@ -37,7 +37,6 @@ from storydesk.textutil import content_id, normalize_text, own_id, sha256_bytes,
 
 log = logging.getLogger("storydesk.ingest")
 
-VERSION = "ingest-1"
 
 #: Largest input file read whole (JSON Lines files are streamed and limited per line).
 MAX_FILE_BYTES = 25 * 1024 * 1024

@@ -47,7 +47,6 @@ from storydesk.models import (
 )
 from storydesk.textutil import CALENDAR_WORDS, STOP_WORDS, fold
 
-VERSION = "compare-3"
 #: Cosine at which two sentences of different articles state the same claim.
 CLAIM_THRESHOLD = 0.66
 #: Looser cosine for "these two sentences talk about the same thing" (conflict context).

@@ -29,8 +29,6 @@ from storydesk.models import (
 )
 from storydesk.textutil import STOP_WORDS, content_words, stem, tokens
 
-VERSION = "quotes-3"
-
 # --------------------------------------------------------------------------- alignment
 
 #: Lemmas of cues that report speech or writing. An indirect statement becomes a

@@ -46,8 +46,6 @@ from storydesk.textutil import STOP_WORDS, fold, stem
 from storydesk.textutil import content_words as _content_words
 from storydesk.textutil import tokens as _tokens
 
-VERSION = "summary-4"
-
 #: A cited sentence must contain this share of the summary sentence's content words.
 SUPPORT_OVERLAP = 0.5
 #: Target summary length as a share of the event's words (titles and bodies of its originals).
