@@ -88,29 +88,29 @@ WORD_FEATURES = (
 #: Logistic weights of P(word used k times in a neutral summary): fitted by
 #: ``storydesk eval summary --fit`` on the first 600 events of the NeuS train split.
 WORD_WEIGHTS: tuple[float, ...] = (
-    -0.7486,
-    0.3698,
-    0.338,
-    1.7237,
-    -0.1924,
-    0.5704,
-    -0.273,
-    0.2919,
-    0.4959,
-    1.2813,
-    0.098,
-    0.6982,
-    0.5817,
-    -0.0781,
-    0.3247,
-    0.5221,
-    -0.1418,
-    -0.1729,
-    0.6588,
-    -1.1329,
-    -2.5637,
+    -0.7557,
+    0.3493,
+    0.3334,
+    1.7128,
+    -0.2228,
+    0.2996,
+    -0.2458,
+    0.2549,
+    0.4193,
+    1.3204,
+    0.155,
+    0.6043,
+    0.3715,
+    -0.0817,
+    0.336,
+    0.5316,
+    -0.0136,
+    -0.1525,
+    0.6797,
+    -1.0984,
+    -2.5311,
 )
-WORD_BIAS = -3.121
+WORD_BIAS = -3.032
 
 #: Stems of the stop words: the word model's ``stop_word`` feature reads stemmed tokens.
 _STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS)
