@@ -1,4 +1,4 @@
-"""Measurement of the near-duplicate threshold (``storydesk.dedup``, ``Config.dedup_threshold``).
+"""Measurement of the near-duplicate threshold (``storydesk.corpus.dedup``, ``Config.dedup_threshold``).
 
 No near-duplicate gold set exists in ../shared/datasets, so this script builds one:
 
@@ -18,9 +18,10 @@ No near-duplicate gold set exists in ../shared/datasets, so this script builds o
   story told by three outlets; title + lead snippets only, so few shingles).
 
 Every text goes through the ingest cleaning (``storydesk.ingest.build_article``),
-as the stored articles the dedup stage reads do, and is then signed with
-``storydesk.dedup.signature``. A pair counts as a duplicate at threshold *t* when
-it would in ``DedupStage``: ``lsh.query`` of an index built for
+as the stored articles the dedup step reads do, and is then signed with
+``storydesk.article.signature.minhash`` (the article map's signature). A pair
+counts as a duplicate at threshold *t* when it would in the corpus step's
+``storydesk.corpus.dedup.DedupIndex``: ``lsh.query`` of an index built for
 ``min(LSH_THRESHOLD, t)`` returns the partner and ``MinHash.jaccard`` >= *t*.
 The script reports recall per kind of edit, the false-positive rate of each
 negative set (also without the pairs whose exact shingle Jaccard is >= 0.8,
@@ -28,15 +29,16 @@ which are listed for inspection: T17 contains real reposts of the same wire text
 F1 over the pooled pairs, the MinHash estimate error against the exact Jaccard of
 the shingle sets, and LSH candidate recall (also for the indexes of other
 ``--lsh-alt`` thresholds). Finally a small store is ingested through
-``storydesk.api.Storydesk`` with only ``DedupStage`` (at each ``--e2e-thresholds``
-value) to check end to end that copies point at the earliest published original
-and keep their own outlet.
+``storydesk.api.Storydesk`` with only the signature stage and the dedup step
+(``stages=[SignatureStage(), DEDUP]``, at each ``--e2e-thresholds`` value) to check
+end to end that copies point at the earliest published original and keep their
+own outlet.
 
 Run: ``.venv/bin/python bench/dedup.py --e2e-thresholds 0.7 0.6`` (``--help`` for
-options; about 8 minutes on 2 cores, most of it cleaning ~27,000 texts). Results
-are printed as tables and written as JSON (``--out``, default a new temp
-directory); nothing is written into the checkout. docs/benchmarks.md records the
-figures.
+options; about 8 minutes on 2 cores, most of it cleaning ~27,000 texts; a quick
+check: ``--articles 50 --negatives 500 --e2e 10``). Results are printed as tables
+and written as JSON (``--out``, default a new temp directory); nothing is written
+into the checkout. docs/benchmarks.md records the figures.
 """
 
 from __future__ import annotations
@@ -59,14 +61,18 @@ from typing import Any
 
 from datasketch import MinHash, MinHashLSH
 
-import storydesk.dedup as dedup_mod
+import storydesk.corpus.dedup as dedup_mod
+from storydesk import artifacts as A
 from storydesk.api import Storydesk
+from storydesk.article.analyze import SignatureStage
+from storydesk.article.signature import NUM_PERM, minhash, shingles
 from storydesk.config import Config
-from storydesk.dedup import KIND, LSH_THRESHOLD, NUM_PERM, DedupStage, shingles, signature
+from storydesk.corpus.dedup import LSH_THRESHOLD
 from storydesk.errors import RejectedInput
 from storydesk.eval import dataset_path
 from storydesk.ingest import RawItem, build_article
 from storydesk.models import Article
+from storydesk.pipeline import DEDUP
 from storydesk.textutil import sentence_texts, words
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -250,10 +256,10 @@ def sign(docs: Iterable[Doc], k: int) -> list[tuple[str, str]]:
         except RejectedInput as r:
             rejected.append((d.key, f"{r.code}: {r.reason}"))
             continue
-        d.sig = signature(d.article, k)
+        d.sig = minhash(d.article, k)
         d.sh = shingles(f"{d.article.title or ''}\n{d.article.text}", k)
         raw = Article(id=d.key, source=d.key, text=d.text, title=d.title)
-        d.raw_sig = signature(raw, k)
+        d.raw_sig = minhash(raw, k)
         d.raw_sh = shingles(f"{raw.title or ''}\n{raw.text}", k)
     return rejected
 
@@ -305,7 +311,7 @@ def score_pairs(
 
 
 def flagged(p: Pair, t: float) -> bool:
-    """Whether DedupStage would mark the pair at threshold ``t`` (LSH candidate and estimate >= t)."""
+    """Whether the dedup step would mark the pair at threshold ``t`` (LSH candidate and estimate >= t)."""
     return p.candidate and p.est >= t
 
 
@@ -329,15 +335,15 @@ def f1(pos: Sequence[Pair], neg: Sequence[Pair], t: float) -> dict[str, float]:
 def end_to_end(
     originals: Sequence[Doc], seed: int, out: Path, k: int, threshold: float, lsh: float | None = None
 ) -> dict[str, Any]:
-    """Ingest originals and copies through Storydesk with DedupStage only; check duplicate_of and outlets.
+    """Ingest originals and copies through Storydesk (signature stage and dedup step only); check copies and outlets.
 
     Each original gets an agency outlet; its copies other outlets, published a day
     later, except the dateline copy, published the same day and crediting the
     agency. Copies are written before their originals so that ingest order alone
     cannot make the original come first. The store runs with ``dedup_threshold``
     set to ``threshold``; the same seed gives the same copies for every threshold.
-    ``lsh`` overrides ``storydesk.dedup.LSH_THRESHOLD`` for this run only (to try
-    another banding end to end).
+    ``lsh`` overrides ``storydesk.corpus.dedup.LSH_THRESHOLD`` for this run only (to
+    try another banding end to end; the dedup index lives in this process).
     """
     rng = random.Random(seed)
     kinds = ("headline", "edit_3", "boilerplate", "dateline", "truncate_60", "combined")
@@ -375,16 +381,16 @@ def end_to_end(
     try:
         if lsh is not None:
             dedup_mod.LSH_THRESHOLD = lsh
-        with Storydesk(db, config=cfg, stages=[DedupStage()]) as sd:
+        with Storydesk(db, config=cfg, stages=[SignatureStage(), DEDUP], workers=1) as sd:
             rep = sd.ingest([path])
             if not rep.ok:
                 raise SystemExit(f"end-to-end ingest rejected inputs: {rep.as_dict()['rejected']}")
             stats = sd.build()
             arts = {a.id: a for a in sd.store.articles()}
             src = {a.id: a.source for a in arts.values()}  # JSON Lines records keep their own id as source
-            dup = {k2: d["duplicate_of"] for k2, _v, d in sd.store.records(KIND)}
+            dup = {k2: d["duplicate_of"] for k2, d in sd.store.get(A.DUPLICATE, sd.store.article_ids()).items()}
             by_src = {s: aid for aid, s in src.items()}
-            sigs = {aid: signature(a, k) for aid, a in arts.items()}
+            sigs = {aid: minhash(a, k) for aid, a in arts.items()}
     finally:
         dedup_mod.LSH_THRESHOLD = saved
     elapsed = time.perf_counter() - t0
@@ -441,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
         "--e2e-lsh", type=float, default=None, help="LSH_THRESHOLD of the end-to-end stores (default: the module's)"
     )
     ap.add_argument("--top", type=int, default=15, help="highest-Jaccard negatives listed (default 15)")
+    ap.add_argument(
+        "--negatives",
+        type=int,
+        default=None,
+        help="hard-negative pairs sampled per set, for a quick run (default: all, ~45,000 pairs)",
+    )
     ap.add_argument(
         "--lsh-alt",
         type=float,
@@ -529,6 +541,16 @@ def main(argv: list[str] | None = None) -> int:
         for i, a in enumerate(keys)
         for b in keys[i + 1 :]
     ]
+
+    if args.negatives is not None:
+        # a quick run: a sample of each negative set, and only the texts those pairs need signed
+        neg_rng = random.Random(args.seed)
+        t17_pairs = neg_rng.sample(t17_pairs, min(args.negatives, len(t17_pairs)))
+        neus_pairs = neg_rng.sample(neus_pairs, min(args.negatives, len(neus_pairs)))
+        keep = {x for p in (*t17_pairs, *neus_pairs) for x in p[:2]}
+        t17_docs = {key: d for key, d in t17_docs.items() if key in keep}
+        neus_docs = {key: d for key, d in neus_docs.items() if key in keep}
+    res["settings"]["negatives"] = args.negatives
 
     t0 = time.perf_counter()
     rejected = sign([*pos_docs.values(), *t17_docs.values(), *neus_docs.values()], k)
@@ -734,7 +756,7 @@ def report(res: dict[str, Any]) -> None:
     for e2 in res.get("end_to_end", []):
         print(
             f"\nEnd to end at threshold {e2['threshold']}, LSH built for {e2['lsh_threshold']} (Storydesk + "
-            f"DedupStage, {e2['originals']} originals, {e2['copies']} copies, {e2['seconds']} s): outlets kept "
+            f"signature + dedup, {e2['originals']} originals, {e2['copies']} copies, {e2['seconds']} s): outlets kept "
             f"{e2['outlets_kept']}/{e2['articles_stored']}, originals unmarked {e2['originals_unmarked']}/"
             f"{e2['originals']}, copies pointing elsewhere {len(e2['copies_pointing_elsewhere'])}"
         )

@@ -221,3 +221,21 @@ def test_a_new_original_refreshes_the_outputs_of_its_copies_event(built):
     assert store.get_one(A.DUPLICATE, copy_id)["duplicate_of"] == earlier.id
     assert store.get_one(A.DUPLICATE, original.id)["duplicate_of"] == earlier.id
     assert _stamps(sd, A.CLAIMS)[ev_id].fingerprint != before.fingerprint
+
+
+@pytest.mark.model
+def test_the_article_map_is_a_pure_function_of_the_article(built, fake_embedder):
+    """analyze(article) alone gives byte for byte what the pipeline stored for it."""
+    from storydesk.article.analyze import analyze
+    from storydesk.nlp import Models
+
+    store = built.store
+    models = Models(embedder=fake_embedder, sentence_embedder=fake_embedder)
+    for aid in store.article_ids()[:5]:
+        res = analyze(store.get_article(aid), store.sentences(aid), models)
+        for name, value in vars(res).items():
+            if name == "article_id":
+                continue
+            art = A.ALL[name]
+            row = store.get_rows(name, [aid])[aid]
+            assert A.digest_of(art.codec.encode(value)) == row.digest, (aid, name)

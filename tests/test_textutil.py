@@ -1,4 +1,15 @@
-from storydesk.textutil import content_id, fold, normalize_text, sentence_texts, split_paragraphs
+from storydesk.textutil import (
+    DATE_WORDS,
+    STOP_WORDS,
+    content_id,
+    content_words,
+    fold,
+    normalize_text,
+    sentence_texts,
+    split_paragraphs,
+    stem,
+    tokens,
+)
 
 
 def test_sentences_respect_abbreviations_initials_and_quotes():
@@ -40,3 +51,34 @@ def test_content_id_is_stable_and_sensitive():
     assert a == content_id("x.txt", None, "title", "Body  text")  # folded
     assert a != content_id("y.txt", None, "Title", "Body text")
     assert len(a) == 16
+
+
+def test_stem_meets_inflected_forms() -> None:
+    groups = [
+        ("report", "reports", "reported", "reporting", "reportedly"),
+        ("charge", "charges", "charged", "charging"),
+        ("carry", "carries", "carried", "carrying"),
+        ("stop", "stops", "stopped", "stopping"),
+        ("say", "says", "said", "saying"),
+        ("agree", "agrees", "agreed"),
+        ("rebuild", "rebuilds", "rebuilt"),
+        ("drastic", "drastically"),
+        ("supply", "supplies"),
+        ("family", "families"),
+    ]
+    for forms in groups:
+        assert len({stem(w) for w in forms}) == 1, (forms, [stem(w) for w in forms])
+    # what must stay apart, and what is left alone
+    assert stem("kill") == stem("killed") == "kill" and stem("pass") == stem("passes") == "pass"
+    assert stem("crisis") == "crisis" and stem("status") == "status" and stem("thing") == "thing"
+    assert stem("400") == "400" and stem("f-16") == "f-16" and stem("war") == "war"
+
+
+def test_content_words_use_spacy_stop_words() -> None:
+    assert {"the", "whereupon", "nevertheless", "n't"} <= STOP_WORDS
+    assert "'s" in STOP_WORDS and "’s" not in STOP_WORDS  # folded like the text they are checked against
+    assert "yesterday" in DATE_WORDS and "monday" in DATE_WORDS
+    assert tokens("Kim’s anti-war U.S. trip") == ["kim", "s", "anti", "war", "u", "s", "trip"]
+    got = content_words("The Floods’ reports: 300 homes were evacuated")
+    assert got == ["flood", "report", "300", "hom", "evacuat"]
+    assert content_words("He said it yesterday", DATE_WORDS | STOP_WORDS) == ["say"]

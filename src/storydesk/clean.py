@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from storydesk.models import StrippedLine
 from storydesk.textutil import fold, join_paragraphs, normalize_text, split_paragraphs
 
-VERSION = "clean-1"
-
 # --------------------------------------------------------------------------- patterns
 
 _MONTHS = {

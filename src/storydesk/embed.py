@@ -28,8 +28,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from storydesk.errors import ConfigError, ModelError
+from storydesk.textutil import REPORTING_WORDS, STOP_WORDS, content_words
 
-VERSION = "embed-1"
+#: Words the hashing embedder leaves out: stop words and the reporting act ("said").
+_STOP = STOP_WORDS | REPORTING_WORDS
 
 
 @runtime_checkable
@@ -61,7 +63,8 @@ class HashingEmbedder:
 
     def __init__(self, dim: int = 512) -> None:
         self.dim = dim
-        self.model_id = f"hashing-{dim}"
+        # v2: words stemmed, spaCy's stop words (storydesk.textutil); stored vectors of v1 are not reused
+        self.model_id = f"hashing-v2-{dim}"
 
     @lru_cache(maxsize=200_000)  # noqa: B019 - the embedder lives as long as the process
     def _slot(self, token: str) -> tuple[int, float]:
@@ -74,72 +77,12 @@ class HashingEmbedder:
         """Embed texts."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
-            toks = [w for w in re.findall(r"[a-z0-9]+", t.lower()) if len(w) > 2 and w not in _STOP]
+            toks = content_words(t, _STOP)
             feats = toks + [a + "_" + b for a, b in itertools.pairwise(toks)]
             for f in feats:
                 j, s = self._slot(f)
                 out[i, j] += s
         return _normalise(out)
-
-
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "that",
-        "with",
-        "from",
-        "this",
-        "have",
-        "has",
-        "had",
-        "was",
-        "were",
-        "are",
-        "its",
-        "his",
-        "her",
-        "their",
-        "they",
-        "them",
-        "will",
-        "would",
-        "said",
-        "says",
-        "also",
-        "been",
-        "into",
-        "than",
-        "then",
-        "over",
-        "after",
-        "before",
-        "about",
-        "which",
-        "while",
-        "when",
-        "where",
-        "who",
-        "what",
-        "not",
-        "but",
-        "can",
-        "could",
-        "more",
-        "most",
-        "other",
-        "some",
-        "such",
-        "only",
-        "just",
-        "any",
-        "all",
-        "one",
-        "two",
-        "new",
-    ]
-)
 
 
 def _tokenizer_path() -> Path:
@@ -381,7 +324,7 @@ MODEL_IDS = {
     "minilm": "all-MiniLM-L6-v2-int8-128",
     "minilm-static": "all-MiniLM-L6-v2-static-256",
     "minilm-torch": "all-MiniLM-L6-v2-fp32",
-    "hashing": "hashing-512",
+    "hashing": "hashing-v2-512",
 }
 
 EMBEDDERS = {
@@ -411,7 +354,7 @@ def embedder_for_model_id(model_id: str | None) -> tuple[str | None, Embedder | 
         ``(name, None)`` for a registered embedder (``minilm``, ...), ``(None, HashingEmbedder(n))``
         for ``hashing-n`` (any dimension), and ``(None, None)`` for an unknown or missing id.
     """
-    if model_id and (m := re.fullmatch(r"hashing-(\d+)", model_id)):
+    if model_id and (m := re.fullmatch(r"hashing-(?:v2-)?(\d+)", model_id)):
         return None, HashingEmbedder(int(m.group(1)))
     for name, mid in MODEL_IDS.items():
         if model_id == mid:

@@ -37,7 +37,6 @@ from storydesk.textutil import content_id, normalize_text, own_id, sha256_bytes,
 
 log = logging.getLogger("storydesk.ingest")
 
-VERSION = "ingest-1"
 
 #: Largest input file read whole (JSON Lines files are streamed and limited per line).
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -53,7 +52,6 @@ MAX_ITEM_REJECTIONS = 20
 FUTURE_SLACK = dt.timedelta(days=2)
 EARLIEST = dt.date(1800, 1, 1)
 
-TEXT_EXT = {".txt", ".text", ".md", ""}
 JSONL_EXT = {".jsonl", ".ndjson"}
 JSON_EXT = {".json"}
 HTML_EXT = {".html", ".htm", ".xhtml"}

@@ -189,10 +189,6 @@ class Pipeline:
         except KeyError:
             raise PipelineError(f"unknown stage {name!r}; stages are: {', '.join(self.names)}") from None
 
-    def producers(self) -> dict[str, str]:
-        """artifact name -> name of the stage that assigns it."""
-        return {a.name: s.name for s in self.stages for a in s.assigns}
-
     def of_scope(self, scope: str) -> list[AnyStage]:
         """The stages of one phase, in order."""
         return [s for s in self.stages if s.scope == scope]

@@ -1,9 +1,9 @@
 """The article map: everything that depends on one article alone, as pure functions.
 
-:func:`analyze` runs the article stages over one article: one spaCy pass (NER
-and the dependency parse), temporal expressions and dated facts, attributions
-with resolved speakers and their provenance, the near-duplicate signature, the
-title+lead vector and the event-assignment signals. It reads no store and
+:func:`analyze_batch` runs the article stages over a batch of articles: one spaCy
+pass (NER and the dependency parse), temporal expressions and dated facts,
+attributions with resolved speakers and their provenance, the near-duplicate
+signature, the title+lead vector and the event-assignment signals. It reads no store and
 writes none; models are loaded once per process (:class:`~storydesk.nlp.Models`),
 so the same function runs in the local process pool or in Spark executors.
 
@@ -133,7 +133,7 @@ class FactsStage(ArticleStage):
     """Dated facts: the clause around each anchored expression."""
 
     name = "facts"
-    version = "facts-1"
+    version = "facts-2"
     requires = (A.ARTICLE, A.SENTENCES, A.TIMEXES)
     assigns = (A.FACTS,)
 
@@ -210,7 +210,7 @@ class SignalsStage(ArticleStage):
     """Proper-name and content-word bags and the happening date of the lead."""
 
     name = "signals"
-    version = "signals-1"
+    version = "signals-2"
     requires = (A.ARTICLE, A.TIMEXES)
     assigns = (A.SIGNALS,)
 
@@ -230,41 +230,6 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
     EmbedStage(),
     SignalsStage(),
 )
-
-
-@dataclass(frozen=True)
-class ArticleAnalysis:
-    """Everything the article map derives from one article (fields it did not compute are None).
-
-    Attributes:
-        article_id: The article.
-        mentions: Named-entity evidence.
-        timexes: Temporal expressions.
-        facts: Dated facts.
-        attributions: Quotes and reported statements with resolved speakers.
-        provenance: Primary sources and relays.
-        signature: MinHash signature (uint32).
-        lead_vector: Title+lead vector.
-        signals: Event-assignment signals.
-    """
-
-    article_id: str
-    mentions: ArticleEntities | None = None
-    timexes: tuple[TimeExpression, ...] | None = None
-    facts: tuple[DatedFact, ...] | None = None
-    attributions: tuple[Attribution, ...] | None = None
-    provenance: Provenance | None = None
-    signature: np.ndarray | None = None
-    lead_vector: np.ndarray | None = None
-    signals: ArticleSignals | None = None
-
-    def values(self) -> dict[str, Any]:
-        """The computed artifacts by name."""
-        return {a.name: getattr(self, a.name) for a in STORED if getattr(self, a.name) is not None}
-
-
-#: The artifacts the article map stores.
-STORED: tuple[Artifact, ...] = tuple(a for st in ARTICLE_STAGES for a in st.assigns if a.stored)
 
 
 def closure(stages: Iterable[ArticleStage], wanted: Iterable[str]) -> list[ArticleStage]:
@@ -313,16 +278,43 @@ def analyze_batch(
     return [{k: v[k] for k in names} for v in vals]
 
 
+@dataclass(frozen=True)
+class ArticleAnalysis:
+    """Everything the article map derives from one article.
+
+    Attributes:
+        article_id: The article.
+        mentions: Named-entity evidence.
+        timexes: Temporal expressions.
+        facts: Dated facts.
+        attributions: Quotes and reported statements with resolved speakers.
+        provenance: Primary sources and relays.
+        signature: MinHash signature (uint32).
+        lead_vector: Title+lead vector.
+        signals: Event-assignment signals.
+    """
+
+    article_id: str
+    mentions: ArticleEntities
+    timexes: tuple[TimeExpression, ...]
+    facts: tuple[DatedFact, ...]
+    attributions: tuple[Attribution, ...]
+    provenance: Provenance
+    signature: np.ndarray
+    lead_vector: np.ndarray
+    signals: ArticleSignals
+
+
 def analyze(article: Article, sentences: Sequence[Sentence], models: Models | None = None) -> ArticleAnalysis:
-    """The article map over one article: every article-level artifact.
+    """The article map over one article: every article-level artifact, as a pure function of the article.
+
+    The pipeline runs the same stages over batches in its worker pool (and Spark in
+    its executors); this is the one-article form, for the library and for tests.
 
     Args:
         article: A cleaned article.
         sentences: Its sentences.
         models: Models to use (default: the configured ones, loaded once per process).
-
-    Returns:
-        The :class:`ArticleAnalysis`, a pure function of the article (and the models).
     """
     out = analyze_batch([(article, sentences, {})], models or Models())[0]
     return ArticleAnalysis(article_id=article.id, **out)

@@ -25,8 +25,6 @@ from typing import Any
 from storydesk.models import Article, ArticleEntities, Entity, Mention, Sentence
 from storydesk.textutil import fold
 
-VERSION = "entities-3"
-
 KEEP_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
 _ORGISH = {"ORG", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
 _CONNECTORS = {"of", "the", "and", "for", "de", "del", "la", "le", "du", "&", "on", "in"}

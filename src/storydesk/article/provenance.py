@@ -29,8 +29,6 @@ from storydesk.article.entities import EntityIndex, name_key
 from storydesk.models import Article, ArticleEntities, Attribution, Provenance
 from storydesk.textutil import fold
 
-VERSION = "provenance-2"
-
 # Wire services: they relay other people's news. Matched on name keys.
 WIRES = {
     "ap",

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from storydesk.models import Article, Citation, DatedFact, Sentence, TimeExpression
-from storydesk.textutil import fold
-from storydesk.timex.lexicon import words
+from storydesk.textutil import DATE_WORDS, LIGHT_VERBS, REPORTING_WORDS, STOP_WORDS, content_words
 
 _REPORT_VERBS = (
     r"said|says|say|reported|reports|announced|announces|stated|told|added|quoted|described|declared|"
@@ -165,7 +164,7 @@ def _pieces(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]
 
 def _content_count(text: str) -> int:
     """Number of content words (not stop words, not date words) in a piece of text."""
-    return len(_content_words(text) - _DATE_WORDS)
+    return len(fact_words(text))
 
 
 def clause_of(text: str, spans: Sequence[tuple[int, int]], i: int) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -431,30 +430,15 @@ def dated_facts(article: Article, sentences: Sequence[Sentence], timexes: Sequen
     return out
 
 
-_WORD = re.compile(r"[a-z][a-z'-]{2,}|\d+")
-_STOP = words(
-    """the and for that with from this have has had was were are its his her their they them than then there
-    which who whom whose what when where while will would could should also been being into over after before
-    about said says say told according reported report reports more most some such other only just very
-    not but can may might did does one two three on in at by of to as it is be he she we you an or
-    come comes came coming made make makes took take takes got get gets went"""
-)
-_DATE_WORDS = words(
-    """january february march april may june july august september october november december jan feb mar apr jun
-    jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday today yesterday
-    tomorrow tonight week month year day days weeks month months year years last next this early late earlier
-    later ago mid morning afternoon evening night weekend"""
-)
+#: Words that do not say what a dated fact is about: stop words, the reporting act, light
+#: verbs ("came", "took") and date words (outlets date one happening differently: "on
+#: Monday", "yesterday"; and the date is compared on its own).
+_FACT_STOP = STOP_WORDS | REPORTING_WORDS | LIGHT_VERBS | DATE_WORDS
 
 
-def _content_words(text: str) -> set[str]:
-    """Content words of a text, folded and crudely stemmed (plural -s dropped); numbers excluded."""
-    out = set()
-    for w in _WORD.findall(fold(text)):
-        if w in _STOP or w.isdigit():
-            continue
-        out.add(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w)
-    return out
+def fact_words(text: str) -> frozenset[str]:
+    """What a fact's text is about: stems of its content words, no date words, no numbers."""
+    return frozenset(w for w in content_words(text, _FACT_STOP) if not w.isdigit())
 
 
 #: how many opening sentences of an article are candidates for its publication day

@@ -85,10 +85,6 @@ class _Draft:
         return self.content[-1][1]
 
 
-def _char_span(toks: Sequence[Token]) -> tuple[int, int]:
-    return toks[0].idx, toks[-1].idx + len(toks[-1].text)
-
-
 def _subtree_range(tok: Token) -> tuple[int, int]:
     """Token index range [first, last] of ``tok``'s subtree."""
     return tok.left_edge.i, tok.right_edge.i

@@ -49,15 +49,6 @@ class CueModel:
             return 0.0
         return 1.0 / (1.0 + math.exp(-z))
 
-    def cue_heads(self, doc: Doc, in_quote: list[bool]) -> list[int]:
-        """Indices of the tokens of ``doc`` that head a cue, in text order.
-
-        Args:
-            doc: parsed document.
-            in_quote: per token, whether it lies inside quotation marks.
-        """
-        return [i for i, _p in self.cue_scores(doc, in_quote)]
-
     def cue_scores(self, doc: Doc, in_quote: list[bool]) -> list[tuple[int, float]]:
         """``(token index, probability)`` of the tokens that head a cue, in text order.
 

@@ -62,11 +62,6 @@ class DedupIndex:
         self.decisions[article_id] = dict(decision)
         self.lsh.insert(article_id, m)
 
-    def original_of(self, article_id: str) -> str | None:
-        """The original an article copies (None for originals and unknown ids)."""
-        d = self.decisions.get(article_id)
-        return d["duplicate_of"] if d else None
-
     def add(self, article: Article, sig: np.ndarray, lookup: Callable[[str], Article]) -> dict[str, Decision]:
         """Decide whether a new article copies an earlier one.
 

@@ -137,7 +137,7 @@ class TimelineStage(EventStage):
     """When the event happened, and its timeline of dated facts."""
 
     name = "timeline"
-    version = "timeline-5"
+    version = "timeline-6"
     requires = (A.EVENTS, A.ARTICLE, A.TIMEXES, A.FACTS)
     assigns = (A.EVENT_DATES, A.TIMELINE, A.EVENT_FACTS)
 
@@ -178,7 +178,7 @@ class QuotesStage(EventStage):
     """Quotes aligned across outlets, with their independent sources."""
 
     name = "quotes"
-    version = "quotes-5"
+    version = "quotes-6"
     requires = (A.EVENTS, A.ARTICLE, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS)
     assigns = (A.QUOTES,)
 
@@ -194,7 +194,7 @@ class QuotesStage(EventStage):
             p.models.judge(),
             dict(p.art("provenance")),
             p.index(),
-            {a.id: a.text for a in p.articles},
+            texts={a.id: a.text for a in p.articles},
         )
         return {"quotes": tuple(quotes)}
 
@@ -226,7 +226,7 @@ class SummarizeStage(EventStage):
     """Headline and cited summary."""
 
     name = "summarize"
-    version = "summary-4"
+    version = "summary-5"
     requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.CLAIMS, A.DUPLICATE)
     assigns = (A.SUMMARY,)
     settings = ("event_max_articles", "summary_sentences")
@@ -299,7 +299,7 @@ class StorylineTimelineStage:
     """A storyline's timeline: its events' timelines, with the same fact told in two events folded into one."""
 
     name: ClassVar[str] = "storyline_timeline"
-    version: ClassVar[str] = "storyline-timeline-2"
+    version: ClassVar[str] = "storyline-timeline-3"
     scope: ClassVar[str] = "storyline"
     requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.EVENT_FACTS)
     assigns: ClassVar[tuple[Artifact, ...]] = (A.STORYLINE_TIMELINE,)

@@ -52,9 +52,8 @@ from storydesk.models import (
     Provenance,
     Sentence,
 )
-from storydesk.textutil import fold
+from storydesk.textutil import CALENDAR_WORDS, STOP_WORDS, fold
 
-VERSION = "compare-4"
 #: Cosine at which two sentences of different articles state the same claim.
 CLAIM_THRESHOLD = 0.66
 #: Looser cosine for "these two sentences talk about the same thing" (conflict context).
@@ -352,13 +351,6 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in re.findall(r"\b\d[\d,]*(?:\.\d+)?\b", text)}
 
 
-_CALENDAR_WORDS = (
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
-    "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"
-)
-_CALENDAR = frozenset(_CALENDAR_WORDS.split())
-
-
 def names_in(text: str) -> set[str]:
     """Capitalised words that do not open the sentence (names, crudely), folded; days and months left out."""
     out = set()
@@ -366,7 +358,7 @@ def names_in(text: str) -> set[str]:
         if m.start() == 0 or text[: m.start()].rstrip().endswith((".", ":", "“", '"')):
             continue
         w = fold(m.group(0)).split("'")[0]
-        if w not in _CALENDAR:
+        if w not in CALENDAR_WORDS:
             out.add(w)
     return out
 
@@ -650,24 +642,6 @@ _QUANTITY = re.compile(
     r"(?P<noun>(?:[a-z-]+\s+){0,1}[a-z-]+)",
     re.I,
 )
-_UNIT_STOP = {
-    "a",
-    "an",
-    "the",
-    "and",
-    "or",
-    "of",
-    "in",
-    "on",
-    "at",
-    "to",
-    "for",
-    "by",
-    "with",
-    "from",
-    "as",
-    "is",
-}
 
 
 def number_conflicts(claims: Sequence[Claim], sentences: dict[str, list[Sentence]]) -> list[Conflict]:
@@ -684,7 +658,7 @@ def number_conflicts(claims: Sequence[Claim], sentences: dict[str, list[Sentence
             if s is None:
                 continue
             for m in _QUANTITY.finditer(s.text):
-                words_ = [w for w in m.group("noun").lower().split() if w not in _UNIT_STOP]
+                words_ = [w for w in m.group("noun").lower().split() if w not in STOP_WORDS]
                 if not words_ or re.fullmatch(r"\d{4}", m.group("num")):
                     continue  # years are dates, not counts
                 unit = re.sub(r"s$", "", words_[-1])

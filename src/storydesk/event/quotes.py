@@ -10,7 +10,6 @@ independent primary sources.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,15 +27,7 @@ from storydesk.models import (
     Quote,
     QuoteVariant,
 )
-from storydesk.textutil import fold
-
-VERSION = "quotes-3"
-
-
-def _quoted_fragments(text: str) -> list[str]:
-    """Fragments inside quote marks (straight or curly)."""
-    return [m.group(1).strip(" ,.") for m in QUOTED.finditer(text) if m.group(1).strip(" ,.")]
-
+from storydesk.textutil import STOP_WORDS, content_words, stem, tokens
 
 # --------------------------------------------------------------------------- alignment
 
@@ -54,64 +45,25 @@ _SPEECH_WORDS = (
     "warn welcome write"
 )
 SPEECH_LEMMAS = frozenset(_SPEECH_WORDS.split())
-_IRREGULAR = {
-    "said": "say",
-    "says": "say",
-    "told": "tell",
-    "wrote": "write",
-    "written": "write",
-    "spoke": "speak",
-    "spoken": "speak",
-    "saying": "say",
-    "telling": "tell",
-    "writing": "write",
-}
-_SUFFIXES = (
-    ("ies", "y"),
-    ("ied", "y"),
-    ("ing", ""),
-    ("ing", "e"),
-    ("ed", ""),
-    ("ed", "e"),
-    ("d", ""),
-    ("es", ""),
-    ("s", ""),
-)
-_STOP_WORDS = (
-    "a an the and or but of to in on at for with by from as is are was were be been being that this these those it "
-    "its their his her he she they we our us you i not no so such than then there which who whom whose what when "
-    "where will would should could can may might must have has had do does did any all more most very"
-)
-_STOP = frozenset(_STOP_WORDS.split())
+_SPEECH_STEMS = frozenset(stem(w) for w in SPEECH_LEMMAS)
 #: Score (0–1) at which two statements of one speaker in different articles are one quote.
 ALIGN_THRESHOLD = 0.55
 #: Two groups merge on their best pair when their average pair is no more than this below the threshold.
 LINK_SLACK = 0.1
 
 
-def _lemma_guess(word: str) -> str:
-    """A verb's lemma when it is a known speech verb ("warned" -> "warn"), else the word."""
-    w = word.lower()
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
-    if w in SPEECH_LEMMAS:
-        return w
-    for suf, rep in _SUFFIXES:
-        if w.endswith(suf) and w[: -len(suf)] + rep in SPEECH_LEMMAS:
-            return w[: -len(suf)] + rep
-    if re.search(r"(\w)\1(?:ed|ing)$", w) and re.sub(r"(\w)\1(?:ed|ing)$", r"\1", w) in SPEECH_LEMMAS:
-        return re.sub(r"(\w)\1(?:ed|ing)$", r"\1", w)  # "stopped" style doubling
-    return w
-
-
 def is_speech_cue(cue: str) -> bool:
-    """True when a cue reports speech or writing ("has repeatedly warned", "according to", "as saying")."""
-    return any(_lemma_guess(w) in SPEECH_LEMMAS for w in re.findall(r"[A-Za-z]+", cue))
+    """True when a cue reports speech or writing ("has repeatedly warned", "according to", "as saying").
+
+    A word of the cue is a speech verb when it is one of :data:`SPEECH_LEMMAS` or, not being a
+    stop word ("not" shares its stem with "note"), has the stem of one.
+    """
+    return any(w in SPEECH_LEMMAS or (w not in STOP_WORDS and stem(w) in _SPEECH_STEMS) for w in tokens(cue))
 
 
 def _stems(text: str) -> frozenset[str]:
-    """Crude stems of the content words ("drastically" and "drastic" share "drasti")."""
-    return frozenset(w[:6] for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP and len(w) > 1)
+    """Stems of the content words (:func:`storydesk.textutil.content_words`; "drastically" meets "drastic")."""
+    return frozenset(content_words(text, min_len=2))
 
 
 def _clean_quote(text: str) -> str:
@@ -133,7 +85,7 @@ class _Unit:
     context_stems: frozenset[str] = field(default_factory=frozenset)
 
 
-def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = None) -> list[_Unit]:
+def quote_units(attrs: Sequence[Attribution], text: str, is_media: Any = None) -> list[_Unit]:
     """The statements of one article: quoted passages grouped by their innermost attribution.
 
     A quoted passage (two words or more) belongs to the attribution with the
@@ -147,8 +99,7 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
 
     Args:
         attrs: The attributions of one article.
-        text: The article text (for quotation marks); without it quoted
-            passages are read from the contents alone.
+        text: The article text (for quotation marks).
         is_media: Predicate telling whether a speaker name is a news medium.
     """
     # quoted words are a quote whatever verb hands them over ("continued:", "snapped"); an
@@ -157,11 +108,9 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
     if not cands:
         return []
     media = is_media or (lambda _n: False)
-    spans: list[tuple[int, int]] = []
-    if text is not None:
-        from storydesk.attribution.quotes import find_quotes
+    from storydesk.attribution.quotes import find_quotes
 
-        spans = [q for q in find_quotes(text) if len(_clean_quote(text[q[0] : q[1]]).split()) >= 2]
+    spans = [q for q in find_quotes(text) if len(_clean_quote(text[q[0] : q[1]]).split()) >= 2]
     owned: dict[int, list[tuple[int, int]]] = defaultdict(list)
     quoted_attr: set[int] = set()
     for q in spans:
@@ -174,16 +123,12 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
     units: list[_Unit] = []
     for i, a in enumerate(cands):
         speaker = a.speaker or ""
-        if owned.get(i) and text is not None:
+        if owned.get(i):
             frags = [_clean_quote(text[max(s, a.content_start) : min(e, a.content_end)]) for s, e in owned[i]]
             shown = " … ".join(f for f in frags if f)
             if not shown:
                 continue
             units.append(_Unit(a.article_id, speaker, a, shown, a.content, True))
-        elif text is None and _quoted_fragments(a.content):
-            frags = [f for f in _quoted_fragments(a.content) if len(f.split()) >= 2]
-            if frags:
-                units.append(_Unit(a.article_id, speaker, a, " … ".join(frags), a.content, True))
         elif (
             is_speech_cue(a.cue)
             and i not in quoted_attr
@@ -201,7 +146,7 @@ def quote_units(attrs: Sequence[Attribution], text: str | None, is_media: Any = 
 
 def _words(text: str) -> frozenset[str]:
     """Folded content words, unstemmed."""
-    return frozenset(w for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in _STOP and len(w) > 1)
+    return frozenset(w for w in tokens(text) if w not in STOP_WORDS and len(w) > 1)
 
 
 def _contains_verbatim(a: _Unit, b: _Unit) -> bool:
@@ -209,7 +154,7 @@ def _contains_verbatim(a: _Unit, b: _Unit) -> bool:
     short, long_ = sorted((a.text, b.text), key=len)
     if len(_words(short)) < 2:
         return False
-    norm = [" " + " ".join(re.findall(r"[a-z0-9]+", fold(t))) + " " for t in (short, long_)]
+    norm = [" " + " ".join(tokens(t)) + " " for t in (short, long_)]
     return any(norm[0].strip() and p.strip() and " " + p.strip() + " " in norm[1] for p in norm[0].split(" … "))
 
 
@@ -257,7 +202,8 @@ def align_quotes(
     embedder: Embedder,
     provenance: dict[str, Provenance],
     index: EntityIndex | None = None,
-    texts: dict[str, str] | None = None,
+    *,
+    texts: dict[str, str],
     threshold: float = ALIGN_THRESHOLD,
 ) -> list[Quote]:
     """Group the statements of several articles into quotes (one statement, a variant per article).
@@ -296,7 +242,7 @@ def align_quotes(
 
     units: list[_Unit] = []
     for aid in sorted(attributions):
-        for u in quote_units(attributions[aid], (texts or {}).get(aid), is_media):
+        for u in quote_units(attributions[aid], texts[aid], is_media):
             u.speaker = canon(u.speaker) or u.speaker
             units.append(u)
     if not units:

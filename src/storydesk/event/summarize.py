@@ -43,9 +43,9 @@ import numpy as np
 
 from storydesk.event.compare import names_in, numbers_in
 from storydesk.models import Article, Citation, Claim, Sentence, SummarySentence
-from storydesk.textutil import fold, words
-
-VERSION = "summary-4"
+from storydesk.textutil import STOP_WORDS, fold, stem
+from storydesk.textutil import content_words as _content_words
+from storydesk.textutil import tokens as _tokens
 
 #: A cited sentence must contain this share of the summary sentence's content words.
 SUPPORT_OVERLAP = 0.5
@@ -89,38 +89,32 @@ WORD_FEATURES = (
 #: Logistic weights of P(word used k times in a neutral summary): fitted by
 #: ``storydesk eval summary --fit`` on the first 600 events of the NeuS train split.
 WORD_WEIGHTS: tuple[float, ...] = (
-    -0.7486,
-    0.3698,
-    0.338,
-    1.7237,
-    -0.1924,
-    0.5704,
-    -0.273,
-    0.2919,
-    0.4959,
-    1.2813,
-    0.098,
-    0.6982,
-    0.5817,
-    -0.0781,
-    0.3247,
-    0.5221,
-    -0.1418,
-    -0.1729,
-    0.6588,
-    -1.1329,
-    -2.5637,
+    -0.7557,
+    0.3493,
+    0.3334,
+    1.7128,
+    -0.2228,
+    0.2996,
+    -0.2458,
+    0.2549,
+    0.4193,
+    1.3204,
+    0.155,
+    0.6043,
+    0.3715,
+    -0.0817,
+    0.336,
+    0.5316,
+    -0.0136,
+    -0.1525,
+    0.6797,
+    -1.0984,
+    -2.5311,
 )
-WORD_BIAS = -3.121
+WORD_BIAS = -3.032
 
-_STOP_WORDS = (
-    "a an the and or but of in on at to for by with from as is are was were be been being has have had it its "
-    "this that these those he she they his her their him them said says say will would also into over after "
-    "before about than who which what when while not no can could may might should do does did so if up out "
-    "more most new one two first last all any some such there here we our you your i my me us"
-)
-_STOP = frozenset(_STOP_WORDS.split())
-_ALNUM = re.compile(r"[a-z0-9]+")
+#: Stems of the stop words: the word model's ``stop_word`` feature reads stemmed tokens.
+_STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS)
 _QUOTED = re.compile(r"[\"“”][^\"“”]{2,}[\"“”]")
 _DEPENDENT = re.compile(
     r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|But|And|So|Yet|Still|Also|Then|There)\b"
@@ -137,29 +131,19 @@ _HEADLINE_TAIL = re.compile(r"\s+[|–—-]\s+[A-Z][\w.&' ]{1,40}$")
 # --------------------------------------------------------------------------- words
 
 
-def stem(word: str) -> str:
-    """A crude suffix stripper, enough to match "reports", "reported", "reporting"."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix in ("ing", "edly", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
 @lru_cache(maxsize=1 << 16)
 def tokens(text: str) -> tuple[str, ...]:
-    """Lower-cased alphanumeric tokens, stemmed (stop words kept: summaries are scored with them).
+    """Folded alphanumeric tokens, stemmed (stop words kept: summaries are scored with them).
 
     Cached: the greedy selection reads every candidate sentence's tokens many times.
     """
-    return tuple(stem(w) for w in _ALNUM.findall(fold(text)))
+    return tuple(stem(w) for w in _tokens(text))
 
 
 @lru_cache(maxsize=1 << 16)
 def content_words(text: str) -> frozenset[str]:
-    """Lower-cased content words, stemmed (for overlap checks; cached like :func:`tokens`)."""
-    return frozenset(stem(w) for w in words(fold(text).replace("'", " ")) if w not in _STOP and len(w) >= 3)
+    """Stemmed content words (:func:`storydesk.textutil.content_words`), for overlap checks (cached)."""
+    return frozenset(_content_words(text))
 
 
 def _numbers(text: str) -> set[str]:
@@ -169,7 +153,7 @@ def _numbers(text: str) -> set[str]:
 
 def _names(text: str) -> set[str]:
     """Names inside the sentence (see :func:`storydesk.event.compare.names_in`), stemmed."""
-    return {w for n in names_in(text) if (w := stem(n)) not in _STOP}
+    return {stem(n) for n in names_in(text) if n not in STOP_WORDS}
 
 
 def supports(summary: str, cited: str) -> bool:
@@ -333,7 +317,7 @@ def word_features(ev: EventText) -> dict[str, list[float]]:
                     f["lead"] = 1.0
                     f["pos"] = min(f["pos"], i / max(len(toks), 1))
             for m in re.finditer(r"[A-Za-z]+", s.text):
-                w = stem(m.group(0).lower())
+                w = stem(fold(m.group(0)))
                 if m.group(0)[0].isupper():
                     if m.start() > 0:
                         capital[w] += 1
@@ -345,7 +329,7 @@ def word_features(ev: EventText) -> dict[str, list[float]]:
         nt = sum(1 for t in in_title.values() if w in t)
         total = sum(c[w] for c in art_counts.values())
         f = info[w]
-        stop = float(w in _STOP)
+        stop = float(w in _STOP_STEMS)
         out[w] = [
             na / n_art,
             float(na == n_art),

@@ -29,29 +29,13 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal
 
 from storydesk.artifacts import digest_of
 from storydesk.models import Article, Event, Rejection, Sentence, Storyline
 
-T = TypeVar("T")
-
 #: What :meth:`Store.add_article` did.
 AddStatus = Literal["added", "updated", "unchanged"]
-
-
-class Codec(Protocol[T]):
-    """How one artifact's values become bytes and back (see :class:`storydesk.artifacts.Artifact`)."""
-
-    name: str
-
-    def encode(self, value: T) -> bytes:
-        """The value as bytes."""
-        ...
-
-    def decode(self, data: bytes) -> T:
-        """Inverse of :meth:`encode`."""
-        ...
 
 
 @dataclass(frozen=True)

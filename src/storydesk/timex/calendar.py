@@ -154,17 +154,6 @@ def season(y: int, code: str) -> Norm:
     return Norm("DATE", f"{y:04d}-{code}", dt.date(y, m0, 1), month_end(y1, m1))
 
 
-def season_of(d: dt.date) -> tuple[int, str]:
-    """The (season year, code) that contains ``d``."""
-    m = d.month
-    if m in (12, 1, 2):
-        return (d.year if m == 12 else d.year - 1), "WI"
-    for code, (a, b) in SEASON_MONTHS.items():
-        if code != "WI" and a <= m <= b:
-            return d.year, code
-    raise AssertionError("unreachable")
-
-
 def shift(norm: Norm, unit: str, n: int) -> Norm | None:
     """The same kind of span ``n`` units later (negative: earlier).
 
