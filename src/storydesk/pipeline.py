@@ -397,6 +397,11 @@ class Corpus:
         states = {r.key: A.EVENT_STATE.codec.decode(r.data) for r in store.iter_rows(A.EVENT_STATE.name)}
         sums = {r.key: A.EVENT_SUM.codec.decode(r.data) for r in store.iter_rows(A.EVENT_SUM.name)}
         events = {e.id: e for e in store.events()}
+        # an event of one article keeps no stored sum: it is that article's vector
+        alone = {ev.articles[0]: eid for eid, ev in events.items() if eid not in sums and len(ev.articles) == 1}
+        for chunk in _chunks(list(alone), 2000):
+            for aid, vec in store.get(A.LEAD_VECTOR, chunk).items():
+                sums[alone[aid]] = vec
         for eid in sorted(states, key=lambda e: (states[e].get("rank", 0), e)):
             ev = events.get(eid)
             if ev is None or eid not in sums:
@@ -824,7 +829,9 @@ class Runner:
             store.put_events([_with_dates(e, known.get(e.id)) for e in events])
             efp = fingerprint(EVENTS.name, EVENTS.version)
             store.put(A.EVENT_STATE, {e: (s, EVENTS.version, efp) for e, s in states.items()})
-            store.put(A.EVENT_SUM, {e: (c.events.vector_sum(e), EVENTS.version, efp) for e in changed_events})
+            # an event of one article needs no stored sum (its article's vector is one); a bigger one does
+            sums = {e: (c.events.vector_sum(e), EVENTS.version, efp) for e in changed_events if c.events.state(e).n > 1}
+            store.put(A.EVENT_SUM, sums)
             if sl_gone:
                 store.delete_storylines(sorted(sl_gone))
                 store.delete_rows(A.STORYLINE_TIMELINE.name, sorted(sl_gone))

@@ -752,7 +752,14 @@ def compare_event(
         provenance: Their provenance, by article id.
         index: The event's canonical entities.
         dups: Article id -> the original it copies (near-copies state no conflict of their own).
+
+    Returns:
+        Claims and conflicts; none for an event of one article, which has nothing to
+        compare (its sentences are its claims, and storing them again would double the
+        store for the many one-article events of a stream).
     """
+    if len(articles) < 2:
+        return [], []
     originals = {a.id: list(sentences.get(a.id, [])) for a in articles if not dups.get(a.id)}
     who = SentenceSources(articles, attributions, provenance, index, dups)
     sources_of = {(s.article_id, s.index): who.of(s) for a in articles for s in sentences.get(a.id, [])}

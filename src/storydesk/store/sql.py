@@ -625,7 +625,9 @@ class _SQLite(_Dialect):
         # the triggers keep it in step (a 'delete' must see the values that were indexed).
         for stmt in (
             "CREATE VIRTUAL TABLE articles_fts USING fts5("
-            "title, text, content='articles', content_rowid='seq', tokenize='porter unicode61')",
+            # detail=column: no word positions (every query word is its own one-word phrase, and
+            # bm25 needs only counts), which keeps the index to about half the size
+            "title, text, content='articles', content_rowid='seq', tokenize='porter unicode61', detail=column)",
             "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN"
             " INSERT INTO articles_fts (rowid, title, text) VALUES (new.seq, new.title, new.text); END",
             "CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN"
@@ -644,7 +646,12 @@ class _SQLite(_Dialect):
     )
 
     def search(self, store: SQLStore, words: list[str], limit: int) -> list[str]:
-        q = " ".join(f'"{w}"' for w in words)  # each word a quoted phrase: operators are inert
+        # each token the tokenizer would make, as its own quoted one-token phrase: operators are
+        # inert, and no phrase has two tokens (the index keeps no positions: detail=column)
+        tokens = [t for w in words for t in re.findall(r"[^\W_]+", w)]
+        if not tokens:
+            return []
+        q = " ".join(f'"{t}"' for t in tokens)
         return [r[0] for r in store._x(self._SEARCH, {"q": q, "n": limit if limit >= 0 else -1}).all()]
 
     def distinct_outlets(self, column: Any) -> Any:
