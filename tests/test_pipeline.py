@@ -239,3 +239,21 @@ def test_the_article_map_is_a_pure_function_of_the_article(built, fake_embedder)
             art = A.ALL[name]
             row = store.get_rows(name, [aid])[aid]
             assert A.digest_of(art.codec.encode(value)) == row.digest, (aid, name)
+
+
+@pytest.mark.model
+def test_the_event_map_is_a_pure_function_of_the_events_articles(built, fake_embedder):
+    """event_analysis(event input) alone gives byte for byte what the pipeline stored for each event."""
+    from storydesk.event.analyze import event_analysis
+    from storydesk.nlp import Models
+
+    store = built.store
+    models = Models(embedder=fake_embedder, sentence_embedder=fake_embedder)
+    events = sorted(store.events(), key=lambda e: -len(e.articles))[:3]
+    for inp in built.runner.event_inputs(events):
+        res = event_analysis(inp, models)
+        for name, value in vars(res).items():
+            if name == "event_id":
+                continue
+            row = store.get_rows(name, [inp.event.id])[inp.event.id]
+            assert A.digest_of(A.ALL[name].codec.encode(value)) == row.digest, (inp.event.id, name)

@@ -26,7 +26,19 @@ from storydesk.event.compare import compare_event
 from storydesk.event.quotes import align_quotes
 from storydesk.event.summarize import EventText, summarize_event
 from storydesk.event.timeline import date_event, embed_facts, entries, merge, paired
-from storydesk.models import Article, DatedFact, Event, Sentence, Storyline
+from storydesk.models import (
+    Article,
+    Claim,
+    Conflict,
+    DatedFact,
+    Entity,
+    Event,
+    Quote,
+    Sentence,
+    Storyline,
+    SummarySentence,
+    TimelineEntry,
+)
 from storydesk.nlp import Models
 
 Values = dict[str, Any]
@@ -285,6 +297,43 @@ def analyze_event(inp: EventInput, models: Models, stages: Sequence[EventStage] 
         p.out.update(out)
         done.update(out)
     return done
+
+
+@dataclass(frozen=True)
+class EventAnalysis:
+    """Everything the event map derives from one event's articles (the typed form of :func:`analyze_event`).
+
+    Attributes:
+        event_id: The event.
+        event_dates: When it happened: ``{start, end, how}``.
+        timeline: Its dated facts, merged across outlets.
+        event_facts: The same facts in stored form (what storylines merge).
+        entities: Its canonical entities.
+        quotes: Quotes aligned across outlets.
+        claims: Claims with who they come from in each article.
+        conflicts: Where outlets disagree.
+        summary: Headline and cited summary sentences.
+    """
+
+    event_id: str
+    event_dates: dict[str, Any]
+    timeline: tuple[TimelineEntry, ...]
+    event_facts: tuple[DatedFact, ...]
+    entities: tuple[Entity, ...]
+    quotes: tuple[Quote, ...]
+    claims: tuple[Claim, ...]
+    conflicts: tuple[Conflict, ...]
+    summary: tuple[str, tuple[SummarySentence, ...]]
+
+
+def event_analysis(inp: EventInput, models: Models | None = None) -> EventAnalysis:
+    """The whole event map over one event, as one typed record (a pure function of its input).
+
+    The pipeline runs :func:`analyze_event` with only the stages whose outputs are stale;
+    this runs them all.
+    """
+    out = analyze_event(inp, models or Models())
+    return EventAnalysis(event_id=inp.event.id, **out)
 
 
 @dataclass
