@@ -338,6 +338,23 @@ def _storyline_job(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> l
     return _storyline_rows(job[1])
 
 
+class _Bar:
+    """A progress bar over ``total`` items drawn by a :class:`Progress` hook, advanced by hand."""
+
+    def __init__(self, progress: Progress, total: int, desc: str) -> None:
+        self._it = iter(progress(range(total), total=total, desc=desc))
+
+    def advance(self, n: int) -> None:
+        """``n`` more items done."""
+        for _ in range(n):
+            next(self._it, None)
+
+    def close(self) -> None:
+        """The phase is over (the hook closes its bar when its iterable ends)."""
+        for _ in self._it:
+            pass
+
+
 def _chunks(items: Sequence[T], n: int) -> Iterator[list[T]]:
     """Consecutive slices of at most ``n`` items."""
     for i in range(0, len(items), n):
@@ -645,7 +662,7 @@ class Runner:
         pool = self._executor(math.ceil(len(keys) / self.article_batch))
         window = 2 * self.workers if pool else 1
         by_name = {s.name: s for s in self.article_stages}
-        bar = self.progress(range(len(keys)), total=len(keys), desc="articles")
+        bar = _Bar(self.progress, len(keys), "articles")
 
         def tasks() -> Iterator[tuple[tuple[ArticleStage, ...], list[ArticleTask]]]:
             for chunk in _chunks(keys, self.article_batch):
@@ -679,8 +696,7 @@ class Runner:
                 for name, r in task_rows:
                     rows.setdefault(name, []).append(r)
                 done.append(task.article.id)
-            for _ in range(len(batch)):
-                next(bar, None)
+            bar.advance(len(batch))
             if len(done) >= self.write_batch:
                 self._write_articles(rows, done, partial)
                 stats.processed += len(done)
@@ -688,8 +704,7 @@ class Runner:
         if done:
             self._write_articles(rows, done, partial)
             stats.processed += len(done)
-        for _ in bar:
-            pass
+        bar.close()
         stats.seconds = time.perf_counter() - t0
         return stats.as_dict()
 
@@ -727,13 +742,11 @@ class Runner:
         if not keys:
             return stats.as_dict()
         c = self._corpus()
-        bar = self.progress(range(len(keys)), total=len(keys), desc="clustering")
+        bar = _Bar(self.progress, len(keys), "clustering")
         for chunk in _chunks(keys, 1000):
             self._corpus_chunk(c, chunk, stats)
-            for _ in chunk:
-                next(bar, None)
-        for _ in bar:
-            pass
+            bar.advance(len(chunk))
+        bar.close()
         stats.processed = len(keys)
         stats.seconds = time.perf_counter() - t0
         stats.extra["events"] = len(c.events)
@@ -951,7 +964,7 @@ class Runner:
             return stats.as_dict()
         pool = self._executor(math.ceil(len(keys) / 4))
         window = 2 * self.workers if pool else 1
-        bar = self.progress(range(len(keys)), total=len(keys), desc="events")
+        bar = _Bar(self.progress, len(keys), "events")
 
         def batches() -> Iterator[EventJob]:
             for chunk in _chunks(keys, 32):
@@ -967,10 +980,8 @@ class Runner:
         for (_stages, batch), result in ordered_map(pool, efn, batches(), window):
             self._write_events(batch, result, partial)
             stats.processed += len(batch)
-            for _ in batch:
-                next(bar, None)
-        for _ in bar:
-            pass
+            bar.advance(len(batch))
+        bar.close()
         stats.seconds = time.perf_counter() - t0
         return stats.as_dict()
 
@@ -1005,7 +1016,7 @@ class Runner:
         if not keys:
             return stats.as_dict()
         stage = StorylineTimelineStage()
-        bar = self.progress(range(len(keys)), total=len(keys), desc="storylines")
+        bar = _Bar(self.progress, len(keys), "storylines")
         pool = self._executor(math.ceil(len(keys) / 8))
         window = 2 * self.workers if pool else 1
 
@@ -1035,10 +1046,8 @@ class Runner:
                 if not partial:
                     store.dequeue("storyline", chunk)
             stats.processed += len(tasks)
-            for _ in chunk:
-                next(bar, None)
-        for _ in bar:
-            pass
+            bar.advance(len(chunk))
+        bar.close()
         stats.seconds = time.perf_counter() - t0
         return stats.as_dict()
 

@@ -28,20 +28,14 @@ from spacy.tokens import Doc, Token
 from storydesk.attribution.features import headline_end, is_candidate, quote_mask, token_features
 from storydesk.attribution.model import MODEL_FILE, CueModel
 from storydesk.attribution.quotes import find_quotes
+from storydesk.eval.quotes import _load_articles
 
 Article = dict[str, Any]
 
 
 def load_split(dataset_dir: Path, split: str, limit: int | None = None) -> list[Article]:
     """Read ``<dataset_dir>/<split>.jsonl`` (one article per line)."""
-    arts: list[Article] = []
-    with open(dataset_dir / f"{split}.jsonl", encoding="utf-8", newline="") as fh:
-        for line in fh:
-            if line.strip():
-                arts.append(json.loads(line))
-                if limit is not None and len(arts) >= limit:
-                    break
-    return arts
+    return _load_articles(dataset_dir / f"{split}.jsonl", limit)
 
 
 def span_head(doc: Doc, start: int, end: int) -> Token | None:
