@@ -257,3 +257,15 @@ def test_the_event_map_is_a_pure_function_of_the_events_articles(built, fake_emb
                 continue
             row = store.get_rows(name, [inp.event.id])[inp.event.id]
             assert A.digest_of(A.ALL[name].codec.encode(value)) == row.digest, (inp.event.id, name)
+
+
+@pytest.mark.model
+def test_one_stage_rerun_recomputes_that_stage_only(built):
+    sd = built
+    summary_before = _stamps(sd, A.SUMMARY)
+    stats = sd.build(["timeline"])
+    assert stats["event map"]["processed"] == 0  # up to date: nothing to do
+    stats = sd.build(["timeline"], force=True)
+    assert stats["event map"]["processed"] == sd.store.event_count()
+    assert _stamps(sd, A.SUMMARY) == summary_before  # other stages' outputs untouched
+    assert all(p["processed"] == 0 for p in sd.build().values())  # and the next full build finds nothing stale
