@@ -59,4 +59,10 @@ def compare(single: Store, other: Store) -> dict[str, Any]:
         a, b = single.stamps(art.name, same), other.stamps(art.name, same)
         ev_rows[art.name] = [sum(1 for k, s in a.items() if b.get(k) == s), len(a)]
     out["event_rows"] = ev_rows
+    sls = {s.id: s.events for s in single.storylines()}
+    theirs_sl = {s.id: s.events for s in other.storylines()}
+    same_sl = [k for k, v in sls.items() if set(theirs_sl.get(k, ())) == set(v)]
+    a, b = single.stamps(A.STORYLINE_TIMELINE.name, same_sl), other.stamps(A.STORYLINE_TIMELINE.name, same_sl)
+    out["same_storylines"] = [len(same_sl), len(sls)]
+    out["storyline_rows"] = {A.STORYLINE_TIMELINE.name: [sum(1 for k, s in a.items() if b.get(k) == s), len(a)]}
     return out

@@ -1026,10 +1026,10 @@ class Job:
 
         # readable event outputs: quotes, claims, conflicts (one row each), summaries
         def explode_records(artifact: A.Artifact) -> Any:
-            def dec(b: Any) -> list[str]:
-                return [json.dumps(x, ensure_ascii=False) for x in to_dict(artifact.codec.decode(bytes(b)))]
-
-            udf = F.udf(dec, "array<string>")
+            udf = F.udf(
+                lambda b: [json.dumps(x, ensure_ascii=False) for x in to_dict(artifact.codec.decode(bytes(b)))],
+                "array<string>",
+            )
             return ev_rows.where(F.col("artifact") == artifact.name).select(
                 F.col("key").alias("event_id"), F.posexplode(udf("data")).alias("idx", "record")
             )
