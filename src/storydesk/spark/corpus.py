@@ -35,6 +35,7 @@ executor.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -103,6 +104,11 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
     """The band keys of a signature: band ``i`` is equal in two signatures exactly when its bytes are."""
     s = np.ascontiguousarray(sig, dtype="<u4")
     return [s[i * rows : (i + 1) * rows].tobytes() for i in range(bands)]
+
+
+def band_hash(key: bytes) -> int:
+    """A band key as a signed 64-bit number (what is shuffled; a collision only adds a candidate, which is verified)."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little", signed=True)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -487,16 +487,17 @@ class Job:
         from storydesk.article.signature import NUM_PERM
 
         bands, rows_per = C.lsh_bands(cfg.dedup_threshold, NUM_PERM)
-        band_schema = Schema([("band", "int"), ("key", "binary"), ("order", "long"), ("sig", "binary")])
+        band_schema = Schema([("band", "int"), ("key", "long"), ("order", "long")])
 
         def explode(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out = []
             for r in rows:
                 sig = np.frombuffer(r["signature__data"], dtype="<u4")
                 for i, k in enumerate(C.band_keys(sig, bands, rows_per)):
-                    out.append({"band": i, "key": k, "order": r["order"], "sig": r["signature__data"]})
+                    out.append({"band": i, "key": C.band_hash(k), "order": r["order"]})
             return out
 
+        # only (band, 8-byte key, article) rows are shuffled; signatures join in for shared buckets only
         sigs = analysed.select("order", "signature__data")
         banded = sigs.mapInArrow(map_rows(explode, band_schema), band_schema.ddl)
         shared = banded.groupBy("band", "key").count().where(F.col("count") > 1).drop("count")
@@ -507,11 +508,8 @@ class Job:
             members = [(r["order"], np.frombuffer(r["sig"], dtype="<u4")) for r in rows]
             return [{"a": a, "b": b} for a, b in C.bucket_edges(members, threshold, cap)]
 
-        edges = (
-            banded.join(shared, ["band", "key"])
-            .groupBy("band", "key")
-            .applyInArrow(group_rows(verify, edge_schema), edge_schema.ddl)
-        )
+        cands = banded.join(shared, ["band", "key"]).join(sigs.withColumnRenamed("signature__data", "sig"), "order")
+        edges = cands.groupBy("band", "key").applyInArrow(group_rows(verify, edge_schema), edge_schema.ddl)
         from storydesk.spark.graph import connected_components
 
         comp = connected_components(edges, self.options.driver_edges)
