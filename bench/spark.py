@@ -12,7 +12,9 @@ heavy runs at once on a shared machine):
   output and shuffle bytes), summed per phase (the job group).
 
 Peak memory is the largest resident set of the whole process tree (driver JVM
-and Python workers included), sampled every 0.5 s. The load average
+and Python workers included), sampled every 0.5 s, and CPU seconds are the
+tree's user and system time (the largest sample), so that a run on a shared
+machine can also be read per CPU-second. The load average
 (``uptime``) is recorded before and after each run: on a shared machine the
 figures are provisional.
 
@@ -46,27 +48,31 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants."""
+def tree_usage(pid: int) -> tuple[int, float]:
+    """Resident bytes and CPU seconds (own and of waited-for children) of a process and all its descendants."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
         try:
-            stat = (d / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
             pages = int((d / "statm").read_text().split()[1])
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(d.name))
         rss[int(d.name)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
+        cpu[int(d.name)] = sum(int(x) for x in fields[11:15]) / tick
+    total, secs, todo = 0, 0.0, [pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
+        secs += cpu.get(p, 0.0)
         todo += children.get(p, [])
-    return total
+    return total, secs
 
 
 def run_child(args: list[str]) -> dict[str, Any]:
@@ -74,11 +80,12 @@ def run_child(args: list[str]) -> dict[str, Any]:
     before = loadavg()
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = [0]
+    peak = [0, 0.0]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+            rss, cpu = tree_usage(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], cpu)
             time.sleep(0.5)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -90,7 +97,14 @@ def run_child(args: list[str]) -> dict[str, Any]:
         raise SystemExit(f"{args} failed:\n{err[-4000:]}")
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     res: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    res.update({"wall_seconds": round(wall, 1), "peak_rss_mb": round(peak[0] / 2**20), "load_before": before})
+    res.update(
+        {
+            "wall_seconds": round(wall, 1),
+            "peak_rss_mb": round(peak[0] / 2**20),
+            "cpu_seconds": round(peak[1], 1),
+            "load_before": before,
+        }
+    )
     res["load_after"] = loadavg()
     return res
 
@@ -222,9 +236,11 @@ def main() -> None:
         print(f"running {r} (load {loadavg()})", file=sys.stderr)
         res = run_child(cmd)
         res["rate"] = round(res["articles"] / res["seconds"], 2) if res.get("seconds") else None
+        res["rate_per_cpu_s"] = round(res["articles"] / res["cpu_seconds"], 2) if res.get("cpu_seconds") else None
         results.append(res)
         print(
-            f"{r}: {res['articles']} articles in {res['seconds']} s = {res['rate']} articles/s, "
+            f"{r}: {res['articles']} articles in {res['seconds']} s = {res['rate']} articles/s "
+            f"({res['rate_per_cpu_s']} per CPU-second), "
             f"peak {res['peak_rss_mb']} MB, load {res['load_before']} -> {res['load_after']}",
             file=sys.stderr,
         )
