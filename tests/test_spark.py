@@ -14,6 +14,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,27 @@ def test_one_block_is_the_single_machine_index():
         st, vsum = C.event_state(eid, members)
         assert st.as_dict() == ref.state(eid).as_dict()
         assert np.array_equal(vsum, ref.vector_sum(eid))
+
+
+def test_idf_prior_weighs_bags_as_the_whole_stream_does():
+    """A block seeded with the earlier events' bags weighs an article's terms as one machine does by then."""
+    cfg = Config()
+    rows = _event_rows(80, seed=6)
+    ref = EventIndex(32, cfg)
+    for r in rows:
+        ref.assign(C.signals_of(r))
+    states = [ref.state(e) for e in dict.fromkeys(ref.assigned.values())]
+    prior = {
+        "live": len(states),
+        "names": dict(Counter(t for st in states for t in st.names)),
+        "words": dict(Counter(t for st in states for t in st.words)),
+    }
+    block = C.RecordingIndex(32, cfg, prior)
+    sig = C.signals_of(rows[-1])
+    (bn, bw), (rn, rw) = block.bags(sig), ref.bags(sig)
+    assert block.names.unit(bn) == ref.names.unit(rn) and block.words.unit(bw) == ref.words.unit(rw)
+    plain = C.RecordingIndex(32, cfg)
+    assert plain.words.unit(plain.bags(sig)[1]) != ref.words.unit(rw)  # without it, other weights
 
 
 def test_lead_in_blocks():

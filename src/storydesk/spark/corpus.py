@@ -193,11 +193,31 @@ def lead_in_blocks(day: int | None, block_days: int, lead_days: int) -> list[int
 
 
 class RecordingIndex(EventIndex):
-    """An :class:`EventIndex` that remembers what each article added to its event's bags when it joined."""
+    """An :class:`EventIndex` that remembers what each article added to its event's bags when it joined.
 
-    def __init__(self, dim: int, config: Config | None = None) -> None:
+    It can also start from an idf prior: the events that began before the block
+    (their number and, per term, how many of their bags hold it), so that the
+    name and word bags are weighted as one machine weights them after the whole
+    stream so far, not only the block's part of it.
+    """
+
+    def __init__(self, dim: int, config: Config | None = None, prior: dict[str, Any] | None = None) -> None:
         super().__init__(dim, config)
         self.contrib: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+        self.prior_live = 0
+        if prior:
+            self.prior_live = int(prior.get("live", 0))
+            for terms, counts in ((self.names, prior.get("names", {})), (self.words, prior.get("words", {}))):
+                for term, n in counts.items():
+                    j = terms.id(term)  # may grow the df array: index it afterwards
+                    terms.df[j] += n
+
+    def bags(self, sig: Signals) -> tuple[Any, Any]:
+        """The article's tf-idf queries, with the prior's events counted in the idf."""
+        from storydesk.corpus.events import _log_tf
+
+        events = self.live + self.prior_live
+        return self.names.query(_log_tf(sig.names), events), self.words.query(_log_tf(sig.words), events)
 
     def join(self, event: str, sig: Signals) -> None:
         """Join as :meth:`EventIndex.join` does, keeping the article's unit tf-idf bags."""
@@ -221,7 +241,11 @@ def _bag_json(bag: dict[str, float]) -> str:
 
 
 def run_block(
-    rows: Sequence[dict[str, Any]], config: Config, dim: int, preload: Sequence[dict[str, Any]] = ()
+    rows: Sequence[dict[str, Any]],
+    config: Config,
+    dim: int,
+    preload: Sequence[dict[str, Any]] = (),
+    prior: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Assign one block's articles to events in publication order, as one machine does.
 
@@ -235,6 +259,8 @@ def run_block(
         preload: Events known before the block (the undated pass reads the dated
             events): ``event``, ``state`` (``EventState.as_dict`` JSON), ``vsum``
             (float32 bytes) and ``members`` (ids), oldest first.
+        prior: The idf prior of the events before the block (:func:`prior_of`):
+            ``live`` (their number), ``names`` and ``words`` (term -> bags holding it).
 
     Returns:
         Per article of ``rows``: ``id``, ``event`` (the block's event id),
@@ -244,7 +270,7 @@ def run_block(
     """
     from storydesk import artifacts as A
 
-    index = RecordingIndex(dim, config)
+    index = RecordingIndex(dim, config, prior)
     for p in preload:
         index.add_event(
             EventState.from_dict(p["event"], json.loads(p["state"])),
@@ -271,6 +297,20 @@ def run_block(
                 "words": _bag_json(words),
             }
         )
+    return out
+
+
+def prior_block(first_day: int, block_days: int, lead_days: int) -> int:
+    """The first block whose replay starts after an event's first day (from it on, the event is in the idf prior)."""
+    return (first_day + lead_days) // block_days + 1
+
+
+def prior_of(rows: Sequence[dict[str, Any]], live: int) -> dict[str, Any]:
+    """A block's idf prior from ``kind`` (``names`` or ``words``), ``term`` and ``df`` rows, and the event count."""
+    out: dict[str, Any] = {"live": live, "names": {}, "words": {}}
+    for r in rows:
+        if r["df"]:
+            out[r["kind"]][r["term"]] = int(r["df"])
     return out
 
 

@@ -73,6 +73,8 @@ class Options:
         storyline_block_days: Days per storyline block.
         bucket_cap: Largest LSH bucket compared pair by pair (larger ones are linked as a star).
         driver_edges: Up to this many edges, connected components are found on the driver.
+        idf_prior: Run the dated blocks twice, the second time with the idf of the events
+            the first pass found before each block (as one machine weighs its bags).
         article_batch: Articles per call of the article map (one ``nlp.pipe`` batch).
         keep_work: Keep the intermediate Parquet under ``_work/``.
     """
@@ -84,6 +86,7 @@ class Options:
     bucket_cap: int = 200
     driver_edges: int = 1_000_000
     article_batch: int = 8
+    idf_prior: bool = True
     keep_work: bool = False
 
 
@@ -582,38 +585,13 @@ class Job:
             ]
         )
 
-        def block(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            got = C.run_block(rows, cfg, dim)
-            return [{**g, "block": rows[0]["block"]} for g in got]
-
         dated = base.where(F.col("day").isNotNull())
-        blocked = dated.mapInArrow(map_rows(to_blocks, in_schema), in_schema.ddl)
-        ran = blocked.groupBy("block").applyInArrow(group_rows(block, out_schema), out_schema.ddl)
-        ran = self._save(ran.withColumn("node", F.concat_ws("/", F.col("block").cast("string"), "event")), "blocks")
-        owned = ran.where("owned").select("id", F.col("node").alias("owner"), "outside_original", "names", "words")
-        lead_in = (
-            ran.where(~F.col("owned"))
-            .select("id", "node")
-            .join(owned.select("id", "owner"), "id")
-            .join(base.select("id", "order"), "id")
-        )
-        edge_schema = Schema([("a", "string"), ("b", "string")])
-        edges = lead_in.groupBy("node").applyInArrow(
-            group_rows(lambda rows: [{"a": a, "b": b} for a, b in C.stitch_edges(rows)], edge_schema),
-            edge_schema.ddl,
-        )
-        from storydesk.spark.graph import connected_components
-
-        comp = connected_components(edges, opt.driver_edges)
-        assign = owned.join(comp.withColumnRenamed("node", "owner"), "owner", "left").withColumn(
-            "group", F.coalesce("root", "owner")
-        )
-        assign = assign.join(base.select("id", "order"), "id")
-        first = assign.groupBy("group").agg(F.min_by("id", "order").alias("first"))
-        event_id = F.udf(lambda a: C.event_id(a), "string")
-        assign = assign.join(first, "group").withColumn("event", event_id("first"))
-        assign = self._follow_originals(assign.select("id", "event", "outside_original", "names", "words"))
-        assign = self._save(assign, "assign_dated")
+        blocked = self._save(dated.mapInArrow(map_rows(to_blocks, in_schema), in_schema.ddl), "blocked")
+        assign = self._dated_pass(blocked, base, out_schema, dim, None, "1")
+        if opt.idf_prior and not assign.isEmpty():
+            # pass 2: each block starts from the idf of the events pass 1 found before its replay
+            priors = self._priors(self._save(self._states(assign, analysed), "states1"), blocked, block_days, lead)
+            assign = self._dated_pass(blocked, base, out_schema, dim, priors, "2")
 
         undated = base.where(F.col("day").isNull())
         if not undated.isEmpty():
@@ -648,6 +626,114 @@ class Job:
             assign = self._save(assign.unionByName(u), "assign")
         states = self._save(self._states(assign, analysed), "states")
         return assign, states
+
+    def _dated_pass(
+        self, blocked: Any, base: Any, out_schema: Schema, dim: int, priors: tuple[Any, dict[int, int]] | None, tag: str
+    ) -> Any:
+        """One pass of the dated blocks, stitched: ``id, event, outside_original, names, words``."""
+        import pyarrow as pa
+        from pyspark.sql import functions as F
+
+        cfg = self.models.config
+        if priors is None:
+
+            def block(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                got = C.run_block(rows, cfg, dim)
+                return [{**g, "block": rows[0]["block"]} for g in got]
+
+            ran = blocked.groupBy("block").applyInArrow(group_rows(block, out_schema), out_schema.ddl)
+        else:
+            terms, live = priors
+
+            def block_with_prior(left: pa.Table, right: pa.Table) -> pa.Table:
+                rows = left.to_pylist()
+                if not rows:
+                    return out_schema.table([])
+                k = rows[0]["block"]
+                got = C.run_block(rows, cfg, dim, prior=C.prior_of(right.to_pylist(), live.get(k, 0)))
+                return out_schema.table([{**g, "block": k} for g in got])
+
+            ran = (
+                blocked.groupBy("block").cogroup(terms.groupBy("block")).applyInArrow(block_with_prior, out_schema.ddl)
+            )
+        ran = self._save(
+            ran.withColumn("node", F.concat_ws("/", F.col("block").cast("string"), "event")), f"blocks{tag}"
+        )
+        owned = ran.where("owned").select("id", F.col("node").alias("owner"), "outside_original", "names", "words")
+        lead_in = (
+            ran.where(~F.col("owned"))
+            .select("id", "node")
+            .join(owned.select("id", "owner"), "id")
+            .join(base.select("id", "order"), "id")
+        )
+        edge_schema = Schema([("a", "string"), ("b", "string")])
+        edges = lead_in.groupBy("node").applyInArrow(
+            group_rows(lambda rows: [{"a": a, "b": b} for a, b in C.stitch_edges(rows)], edge_schema),
+            edge_schema.ddl,
+        )
+        from storydesk.spark.graph import connected_components
+
+        comp = connected_components(edges, self.options.driver_edges)
+        assign = owned.join(comp.withColumnRenamed("node", "owner"), "owner", "left").withColumn(
+            "group", F.coalesce("root", "owner")
+        )
+        assign = assign.join(base.select("id", "order"), "id")
+        first = assign.groupBy("group").agg(F.min_by("id", "order").alias("first"))
+        event_id = F.udf(lambda a: C.event_id(a), "string")
+        assign = assign.join(first, "group").withColumn("event", event_id("first"))
+        assign = self._follow_originals(assign.select("id", "event", "outside_original", "names", "words"))
+        return self._save(assign, f"assign_dated{tag}")
+
+    def _priors(self, states: Any, blocked: Any, block_days: int, lead: int) -> tuple[Any, dict[int, int]]:
+        """Per block, the idf prior of the events that began before its replay.
+
+        Returns ``(terms, live)``: a DataFrame ``block, kind, term, df`` for the
+        terms the block's articles query, and block -> number of earlier events.
+        A term's count is a running sum over the blocks in one window per term.
+        """
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        st = states.where(F.col("first").isNotNull()).select(
+            (F.floor((F.col("first") + lead) / block_days) + 1).cast("long").alias("pos"),
+            F.from_json("state", "names map<string,double>, words map<string,double>").alias("s"),
+        )
+        ev_terms = st.select("pos", F.lit("names").alias("kind"), F.explode(F.map_keys("s.names")).alias("term")).union(
+            st.select("pos", F.lit("words").alias("kind"), F.explode(F.map_keys("s.words")).alias("term"))
+        )
+        q_schema = Schema([("pos", "long"), ("kind", "string"), ("term", "string")])
+
+        def query_terms(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for r in rows:
+                sv = A.SIGNALS.codec.decode(r["signals"])
+                for kind, bag in (("names", sv.names), ("words", sv.words)):
+                    out += [{"pos": r["block"], "kind": kind, "term": t} for t, c in bag.items() if c > 0]
+            return out
+
+        queries = (
+            blocked.select("block", "signals").mapInArrow(map_rows(query_terms, q_schema), q_schema.ddl).distinct()
+        )
+        both = ev_terms.select("pos", "kind", "term", F.lit(0).alias("typ"), F.lit(1).alias("cnt")).union(
+            queries.select("pos", "kind", "term", F.lit(1).alias("typ"), F.lit(0).alias("cnt"))
+        )
+        w = Window.partitionBy("kind", "term").orderBy("pos", "typ").rowsBetween(Window.unboundedPreceding, 0)
+        terms = (
+            both.withColumn("df", F.sum("cnt").over(w))
+            .where((F.col("typ") == 1) & (F.col("df") > 0))
+            .select(F.col("pos").alias("block"), "kind", "term", F.col("df").cast("long").alias("df"))
+        )
+        terms = self._save(terms, "priors")
+        counts = {int(r["pos"]): int(r["count"]) for r in st.groupBy("pos").count().collect()}
+        blocks = sorted(int(r["block"]) for r in blocked.select("block").distinct().collect())
+        live, run, keys = {}, 0, sorted(counts)
+        i = 0
+        for k in blocks:
+            while i < len(keys) and keys[i] <= k:
+                run += counts[keys[i]]
+                i += 1
+            live[k] = run
+        return terms, live
 
     def _follow_originals(self, assign: Any, known: Any | None = None) -> Any:
         """A near-copy whose original was outside its block joins its original's event (as one machine decides)."""
