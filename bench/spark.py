@@ -24,6 +24,10 @@ written to ``--workdir`` (default ``/tmp/storydesk-bench-spark``), never into th
 repository. Results go to ``<workdir>/spark.json``.
 
 Run: ``.venv/bin/python bench/spark.py --every 2 --runs single,local[1],local[2]``.
+``--agree local[2]`` instead runs the clustering stages on one machine and on
+Spark over the same input, loads the Spark tables into a store and prints how
+far they agree (:func:`storydesk.spark.compare.compare`: per-article rows,
+B-cubed F1 of events and storylines); ``--full`` runs every stage.
 """
 
 from __future__ import annotations
@@ -207,6 +211,48 @@ def child_spark(inp: str, workdir: str, master: str, partitions: int | None) -> 
     )
 
 
+def child_agree(inp: str, workdir: str, master: str, partitions: int | None, full: bool) -> None:
+    """Agreement of a Spark run with the single-machine run on the same input (clustering stages unless ``full``)."""
+    from storydesk.api import Storydesk
+    from storydesk.eval.cluster import cluster_stages
+    from storydesk.pipeline import default_stages
+    from storydesk.spark.compare import compare
+    from storydesk.spark.job import Job, Options, session
+    from storydesk.spark.load import load
+    from storydesk.store import open_store
+
+    stages = default_stages() if full else cluster_stages()
+    wd = Path(workdir)
+    single_db, spark_db, out = wd / "agree-single.db", wd / "agree-spark.db", wd / "agree-out"
+    for p in (single_db, spark_db):
+        p.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    with Storydesk(single_db, stages=stages, workers=1) as sd:
+        sd.ingest([inp])
+        sd.build()
+    single_s = time.perf_counter() - t0
+    spark = session(master, partitions, app="storydesk-agree")
+    t0 = time.perf_counter()
+    Job(spark, out, stages=stages, options=Options(partitions=partitions)).run_paths([inp])
+    spark_s = time.perf_counter() - t0
+    spark.stop()
+    load(out, spark_db)
+    with open_store(single_db) as a, open_store(spark_db) as b:
+        got = compare(a, b)
+    print(
+        json.dumps(
+            {
+                "run": f"agree {master}",
+                "articles": got["articles"][1],
+                "seconds": round(spark_s, 1),
+                "single_seconds": round(single_s, 1),
+                "stages": "all" if full else "clustering",
+                **got,
+            }
+        )
+    )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -216,11 +262,20 @@ def main() -> None:
     ap.add_argument("--runs", default="single,local[1],local[2]", help="Comma-separated: single, local[N], spark://...")
     ap.add_argument("--partitions", type=int, default=None, help="Spark partitions (default: 4 per core).")
     ap.add_argument("--workdir", default="/tmp/storydesk-bench-spark")
+    ap.add_argument(
+        "--agree",
+        metavar="MASTER",
+        help="Instead: compare a Spark run on MASTER with one machine on the same input (clustering stages).",
+    )
+    ap.add_argument("--full", action="store_true", help="With --agree: every stage, not only the clustering ones.")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child == "single":
         child_single(a.input, a.workdir)
+        return
+    if a.child and a.child.startswith("agree:"):
+        child_agree(a.input, a.workdir, a.child.split(":", 1)[1], a.partitions, a.full)
         return
     if a.child:
         child_spark(a.input, a.workdir, a.child, a.partitions)
@@ -229,10 +284,13 @@ def main() -> None:
     inp, n = sample_input(a.every, wd)
     print(f"input: {n} Timeline17 articles ({inp})", file=sys.stderr)
     results = []
-    for r in a.runs.split(","):
+    runs = [f"agree:{a.agree}"] if a.agree else a.runs.split(",")
+    for r in runs:
         cmd = [sys.executable, __file__, "--child", r, "--input", str(inp), "--workdir", str(wd)]
         if a.partitions:
             cmd += ["--partitions", str(a.partitions)]
+        if a.full:
+            cmd += ["--full"]
         print(f"running {r} (load {loadavg()})", file=sys.stderr)
         res = run_child(cmd)
         res["rate"] = round(res["articles"] / res["seconds"], 2) if res.get("seconds") else None
@@ -245,7 +303,7 @@ def main() -> None:
             file=sys.stderr,
         )
     doc = {"input": str(inp), "articles": n, "nproc": os.cpu_count(), "results": results}
-    (wd / "spark.json").write_text(json.dumps(doc, indent=2))
+    (wd / ("agree.json" if a.agree else "spark.json")).write_text(json.dumps(doc, indent=2))
     print(json.dumps(doc, indent=2))
 
 
