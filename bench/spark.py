@@ -242,12 +242,13 @@ def child_agree(inp: str, workdir: str, master: str, partitions: int | None, ful
     print(
         json.dumps(
             {
+                **got,
                 "run": f"agree {master}",
+                "articles_compared": got["articles"],
                 "articles": got["articles"][1],
                 "seconds": round(spark_s, 1),
                 "single_seconds": round(single_s, 1),
                 "stages": "all" if full else "clustering",
-                **got,
             }
         )
     )
