@@ -407,6 +407,10 @@ class Job:
         self.pipeline = Pipeline(list(stages) if stages is not None else default_stages())
         self.options = options or Options()
         self.partitions = self.options.partitions or 4 * spark.sparkContext.defaultParallelism
+        # groups of the maps cost seconds each however few bytes they hold: shuffles keep their
+        # partitions instead of being coalesced by size (which put a whole event map in 2 tasks)
+        spark.conf.set("spark.sql.shuffle.partitions", str(self.partitions))
+        spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
         self.article_stages = tuple(s for s in self.pipeline.stages if isinstance(s, ArticleStage))
         self.event_stages = tuple(s for s in self.pipeline.stages if isinstance(s, EventStage))
         self.corpus_stages = [s for s in self.pipeline.stages if s in CORPUS_STAGES]
@@ -426,9 +430,17 @@ class Job:
         return self.spark.read.parquet(path)
 
     def _phase(self, name: str) -> None:
+        """Close a phase (its seconds go to the report) and name the Spark jobs of the next one."""
         now = time.perf_counter()
         self.report.seconds[name] = round(now - self._t, 2)
         self._t = now
+        order = ["ingest", "article map", "dedup", "events", "storylines", "event map", "write"]
+        if name in order[:-1]:
+            self._group(order[order.index(name) + 1])
+
+    def _group(self, name: str) -> None:
+        """Jobs from here on belong to one phase (the UI and its REST data group them by it)."""
+        self.spark.sparkContext.setJobGroup(name, f"storydesk {name}")
 
     # ---------------------------------------------------------------- run
     def run_paths(self, paths: Sequence[str | Path], encoding: str | None = None) -> RunReport:
@@ -441,27 +453,23 @@ class Job:
         from pyspark.sql import functions as F
 
         os.makedirs(self.out, exist_ok=True)
-        self.spark.sparkContext.setJobGroup("storydesk", "ingest")
+        self._group("ingest")
         arts = self._save(with_order(articles), "ordered")
         if rejections is None:
             rejections = self.spark.createDataFrame([], "source string, code string, reason string, order long")
         self._save(rejections.orderBy("order"), "rejections", work=False)
         self._phase("ingest")
-        self.spark.sparkContext.setJobGroup("storydesk", "article map")
         analysed = self._article_map(arts)
         self._phase("article map")
-        self.spark.sparkContext.setJobGroup("storydesk", "corpus step")
         dups = self._dedup(analysed)
         self._phase("dedup")
         assign, states = self._events(analysed, dups)
         self._phase("events")
         events, storylines = self._storylines(states)
         self._phase("storylines")
-        self.spark.sparkContext.setJobGroup("storydesk", "event map")
         ev_rows = self._event_map(analysed, dups, events)
         sl_rows = self._storyline_map(storylines, ev_rows)
         self._phase("event map")
-        self.spark.sparkContext.setJobGroup("storydesk", "write")
         self._write(analysed, dups, assign, events, storylines, ev_rows, sl_rows)
         self._phase("write")
         self.report.rejections = self.spark.read.parquet(self._path("rejections")).count()
