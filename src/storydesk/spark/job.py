@@ -69,12 +69,13 @@ class Options:
     Attributes:
         partitions: Partitions of the article map and of shuffles (default: 4 per core).
         block_days: Days per event block.
-        lead_days: Days each block replays before its own (default: twice ``event_window_days``).
+        lead_days: Days each block replays before its own (default: four times ``event_window_days``).
         storyline_block_days: Days per storyline block.
         bucket_cap: Largest LSH bucket compared pair by pair (larger ones are linked as a star).
         driver_edges: Up to this many edges, connected components are found on the driver.
-        idf_prior: Run the dated blocks twice, the second time with the idf of the events
-            the first pass found before each block (as one machine weighs its bags).
+        prior_passes: Runs of the dated blocks after the first, each seeded with the idf of
+            the events the previous run found before each block (as one machine weighs its
+            bags); 0 runs the blocks once.
         article_batch: Articles per call of the article map (one ``nlp.pipe`` batch).
         keep_work: Keep the intermediate Parquet under ``_work/``.
     """
@@ -86,7 +87,7 @@ class Options:
     bucket_cap: int = 200
     driver_edges: int = 1_000_000
     article_batch: int = 8
-    idf_prior: bool = True
+    prior_passes: int = 2
     keep_work: bool = False
 
 
@@ -418,6 +419,7 @@ class Job:
         self.report = RunReport(self.out)
         self.work = os.path.join(self.out, "_work")
         self._t = time.perf_counter()
+        self._n = iter(range(1, 1_000_000))
 
     # ---------------------------------------------------------------- plumbing
     def _path(self, name: str) -> str:
@@ -550,7 +552,7 @@ class Job:
 
         cfg = self.models.config
         opt = self.options
-        lead = opt.lead_days if opt.lead_days is not None else 2 * cfg.event_window_days
+        lead = opt.lead_days if opt.lead_days is not None else 4 * cfg.event_window_days
         block_days = opt.block_days
         base = analysed.select(
             "id",
@@ -596,10 +598,12 @@ class Job:
         dated = base.where(F.col("day").isNotNull())
         blocked = self._save(dated.mapInArrow(map_rows(to_blocks, in_schema), in_schema.ddl), "blocked")
         assign = self._dated_pass(blocked, base, out_schema, dim, None, "1")
-        if opt.idf_prior and not assign.isEmpty():
-            # pass 2: each block starts from the idf of the events pass 1 found before its replay
-            priors = self._priors(self._save(self._states(assign, analysed), "states1"), blocked, block_days, lead)
-            assign = self._dated_pass(blocked, base, out_schema, dim, priors, "2")
+        for p in range(2, 2 + (opt.prior_passes if not assign.isEmpty() else 0)):
+            # each block starts from the idf of the events the previous pass found before its replay
+            states = self._save(self._states(assign, analysed), f"states{p - 1}")
+            assign = self._dated_pass(
+                blocked, base, out_schema, dim, self._priors(states, blocked, block_days, lead), str(p)
+            )
 
         undated = base.where(F.col("day").isNull())
         if not undated.isEmpty():
@@ -731,7 +735,7 @@ class Job:
             .where((F.col("typ") == 1) & (F.col("df") > 0))
             .select(F.col("pos").alias("block"), "kind", "term", F.col("df").cast("long").alias("df"))
         )
-        terms = self._save(terms, "priors")
+        terms = self._save(terms, f"priors{next(self._n)}")
         counts = {int(r["pos"]): int(r["count"]) for r in st.groupBy("pos").count().collect()}
         blocks = sorted(int(r["block"]) for r in blocked.select("block").distinct().collect())
         live, run, keys = {}, 0, sorted(counts)
