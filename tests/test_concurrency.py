@@ -65,7 +65,7 @@ def test_an_ingest_while_a_build_runs_waits_and_loses_nothing(tmp_path):
     with Storydesk(db, embedder=HashingEmbedder(256)) as other:
         rep = other.ingest([_late(tmp_path / "late.jsonl", 20)])
         assert len(rep.added) == 20 and not rep.rejected
-    out, err = proc.communicate(timeout=600)
+    _out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-2000:]
     with Storydesk(db, embedder=HashingEmbedder(256), workers=1) as sd:
         sd.build()  # the late articles were queued by their ingest: this build takes them in
