@@ -26,7 +26,7 @@ repository. Results go to ``<workdir>/spark.json``.
 Run: ``.venv/bin/python bench/spark.py --every 2 --runs single,local[1],local[2]``.
 ``--agree local[2]`` instead runs the clustering stages on one machine and on
 Spark over the same input, loads the Spark tables into a store and prints how
-far they agree (:func:`storydesk.spark.compare.compare`: per-article rows,
+far they agree (:func:`storydesk.eval.agreement.compare`: per-article rows,
 B-cubed F1 of events and storylines); ``--full`` runs every stage.
 """
 
@@ -214,9 +214,9 @@ def child_spark(inp: str, workdir: str, master: str, partitions: int | None) -> 
 def child_agree(inp: str, workdir: str, master: str, partitions: int | None, full: bool) -> None:
     """Agreement of a Spark run with the single-machine run on the same input (clustering stages unless ``full``)."""
     from storydesk.api import Storydesk
+    from storydesk.eval.agreement import compare
     from storydesk.eval.cluster import cluster_stages
     from storydesk.pipeline import default_stages
-    from storydesk.spark.compare import compare
     from storydesk.spark.job import Job, Options, session
     from storydesk.spark.load import load
     from storydesk.store import open_store

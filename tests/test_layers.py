@@ -36,16 +36,18 @@ LAYERS: dict[str, int] = {
     "store": 5,
     # the runner
     "pipeline": 6,
-    # what the shells call
+    # ingest, and the same pipeline on Spark (it reads input files on executors)
     "ingest": 7,
     "clean": 7,
-    "export": 7,
-    "report": 7,
-    "api": 7,
-    "eval": 7,
+    "spark": 7,
+    # what the shells call
+    "export": 8,
+    "report": 8,
+    "api": 8,
+    "eval": 8,
     # the shells
-    "cli": 8,
-    "web": 8,
+    "cli": 9,
+    "web": 9,
 }
 
 

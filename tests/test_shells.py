@@ -116,8 +116,11 @@ EXPECTED_ALL = [
     "Storydesk",
     "database_exists",
     "describe_stages",
+    "load_spark_output",
     "parse_json",
     "safe_url",
+    "spark_available",
+    "spark_run",
 ]
 
 

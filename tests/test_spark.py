@@ -219,7 +219,7 @@ def test_large_star_small_star_matches_union_find(spark):
 def test_demo_on_spark_is_the_single_machine_run(spark, tmp_path: Path):
     """The demo corpus through local[2]: the same article rows, events, storylines and event outputs."""
     from storydesk.api import Storydesk
-    from storydesk.spark.compare import compare
+    from storydesk.eval.agreement import compare
     from storydesk.spark.job import Job, Options
     from storydesk.spark.load import load
     from storydesk.store import open_store

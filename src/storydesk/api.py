@@ -23,7 +23,7 @@ from typing import Any
 from storydesk import artifacts as A
 from storydesk.config import Config
 from storydesk.embed import Embedder, embedder_for_model_id
-from storydesk.errors import InputError, NotFoundError
+from storydesk.errors import ConfigError, InputError, NotFoundError
 from storydesk.ingest import MAX_FILE_BYTES, MAX_JSON_DEPTH, IngestReport, ingest, ingest_records, safe_url
 from storydesk.ingest import parse_json_bytes as parse_json
 from storydesk.models import Rejection, Storyline
@@ -48,8 +48,11 @@ __all__ = [
     "Storydesk",
     "database_exists",
     "describe_stages",
+    "load_spark_output",
     "parse_json",
     "safe_url",
+    "spark_available",
+    "spark_run",
 ]
 
 #: The phases of a build, by stage scope, in run order (their names key the build statistics).
@@ -126,6 +129,79 @@ def database_exists(db: str | Path) -> bool:
     ``postgresql://`` URLs count as existing (opening an unreachable server fails clearly).
     """
     return _database_exists(db)
+
+
+def spark_available() -> bool:
+    """Whether the ``[spark]`` extra (pyspark, pyarrow, pandas) is installed."""
+    from storydesk import spark
+
+    return spark.available()
+
+
+def spark_run(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    master: str = "local[*]",
+    partitions: int | None = None,
+    embedder: str | None = None,
+    block_days: int = 28,
+    encoding: str | None = None,
+    keep_work: bool = False,
+) -> dict[str, Any]:
+    """Run the whole pipeline on Apache Spark and write its Parquet tables (the ``[spark]`` extra).
+
+    Args:
+        inputs: Files and folders (text, JSON Lines, JSON, HTML, feeds, Parquet).
+        out: Output directory, one that every executor can write.
+        master: Spark master: ``local[N]``, ``spark://host:7077``, ``yarn``, ``k8s://...``.
+        partitions: Partitions of the article map and the shuffles (default: 4 per core).
+        embedder: Title+lead embedder (default: the configured one).
+        block_days: Days per event block (docs/spark.md).
+        encoding: Force the text encoding of the inputs.
+        keep_work: Keep the intermediate Parquet under ``out/_work``.
+
+    Returns:
+        The run's report (articles, rejections, events, storylines, seconds per phase).
+
+    Raises:
+        ConfigError: The ``[spark]`` extra is not installed.
+    """
+    from storydesk import spark
+
+    if not spark.available():
+        raise ConfigError("Spark is not installed: pip install 'storydesk[spark]'")
+    from storydesk.spark.job import Options
+
+    cfg = Config() if embedder is None else Config().with_overrides(embedder=embedder)
+    opts = Options(partitions=partitions, block_days=block_days, keep_work=keep_work)
+    paths = [str(i) for i in inputs]
+    report = spark.run(paths, out, master=master, models=Models(cfg), options=opts, encoding=encoding)
+    result: dict[str, Any] = report.as_dict()
+    return result
+
+
+def load_spark_output(src: str | Path, db: str | Path) -> dict[str, int]:
+    """Load the Parquet tables of :func:`spark_run` into an empty store (SQLite path or PostgreSQL URL).
+
+    The loaded store is served, shown and exported like any other, and a later
+    build with the same settings finds it up to date.
+
+    Returns:
+        Counts of ``articles``, ``events``, ``storylines``, artifact ``rows`` and ``rejections``.
+
+    Raises:
+        ConfigError: pyarrow (the ``[spark]`` extra) is not installed.
+        InputError: ``src`` holds no storydesk Spark output.
+        StoreError: the store already holds articles.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        raise ConfigError("loading Spark output needs pyarrow: pip install 'storydesk[spark]'")
+    from storydesk.spark.load import load
+
+    return load(src, db)
 
 
 class Storydesk:

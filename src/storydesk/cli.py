@@ -389,15 +389,79 @@ def serve(db: str, host: str, port: int, token: str | None, allow_hosts: tuple[s
     web.serve(db, host=host, port=port, token=token, allowed_hosts=list(allow_hosts))
 
 
-def _register_spark() -> None:
-    """``storydesk spark ...`` and ``storydesk load`` (their Spark and Arrow imports wait until they run)."""
-    from storydesk.spark.cli import load_cmd, spark_group
-
-    main.add_command(spark_group)
-    main.add_command(load_cmd)
+@main.group("spark")
+def spark_group() -> None:
+    """Run storydesk on Apache Spark (the [spark] extra): local[N], a standalone cluster, YARN or Kubernetes."""
 
 
-_register_spark()
+@spark_group.command("run")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", required=True, help="Output directory of the Parquet tables (shared by every executor).")
+@click.option("--master", default="local[*]", show_default=True, help="Spark master (spark://..., yarn, k8s://...).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Partitions (default: 4 per core).")
+@click.option(
+    "--embedder",
+    type=click.Choice(["minilm", "minilm-static", "minilm-torch", "hashing"]),
+    default=None,
+    help="Title+lead embedder (default: minilm).",
+)
+@click.option("--block-days", type=click.IntRange(min=1), default=28, show_default=True, help="Days per event block.")
+@click.option("--encoding", default=None, help="Force the text encoding of inputs (default: UTF-8).")
+@click.option("--keep-work", is_flag=True, help="Keep the intermediate Parquet under OUT/_work.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def spark_run(
+    inputs: tuple[str, ...],
+    out: str,
+    master: str,
+    partitions: int | None,
+    embedder: str | None,
+    block_days: int,
+    encoding: str | None,
+    keep_work: bool,
+    quiet: bool,
+) -> None:
+    """Ingest INPUTS (files or folders: text, JSON Lines, JSON, HTML, feeds, Parquet) and analyse them on Spark.
+
+    Writes Parquet tables under --out; `storydesk load OUT --db FILE` puts them into a store.
+    """
+    from storydesk.api import spark_run as run_on_spark
+
+    report = run_on_spark(
+        list(inputs),
+        out,
+        master=master,
+        partitions=partitions,
+        embedder=embedder,
+        block_days=block_days,
+        encoding=encoding,
+        keep_work=keep_work,
+    )
+    if not quiet:
+        click.echo(json.dumps(report, indent=2))
+        click.echo(f"load it with: storydesk load {out} --db storydesk.db", err=True)
+
+
+@main.command("load")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--db",
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="STORYDESK_DB",
+    help="SQLite database file, or a postgresql:// URL ([postgres] extra); must hold no articles yet.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def load_cmd(src: str, db: str, quiet: bool) -> None:
+    """Load the Parquet tables of `storydesk spark run` into a store (for serve, show, export and later builds)."""
+    from storydesk.api import load_spark_output
+
+    counts = load_spark_output(src, db)
+    if not quiet:
+        _echo_err(
+            f"loaded {counts['articles']} article(s), {counts['events']} event(s), {counts['storylines']} "
+            f"storyline(s), {counts['rows']} artifact row(s) and {counts['rejections']} rejection(s) into {db}"
+        )
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -282,7 +282,7 @@ def evaluate(
     cfg = Config().with_overrides(embedder=embedder)
     items = load_items(dataset, split, limit=limit)
     if engine == "spark":
-        from storydesk.spark.evaluate import run_stream_spark
+        from storydesk.eval.spark_stream import run_stream_spark
 
         store, by_id, seconds = run_stream_spark(items, cfg, master)
     else:

@@ -11,13 +11,8 @@ from typing import Any
 
 from storydesk import artifacts as A
 from storydesk.article.analyze import ARTICLE_STAGES
+from storydesk.eval.cluster import bcubed
 from storydesk.store import Store
-
-
-def _bcubed(pred: dict[str, str], gold: dict[str, str]) -> dict[str, float]:
-    from storydesk.eval.cluster import bcubed
-
-    return bcubed(pred, gold)
 
 
 def compare(single: Store, other: Store) -> dict[str, Any]:
@@ -42,11 +37,11 @@ def compare(single: Store, other: Store) -> dict[str, Any]:
     ev_a = {m: e.id for e in single.events() for m in e.articles}
     ev_b = {m: e.id for e in other.events() for m in e.articles}
     common = {k: v for k, v in ev_a.items() if k in ev_b}
-    out["events"] = _bcubed(ev_b, common)
+    out["events"] = bcubed(ev_b, common)
     out["events"]["count"] = [single.event_count(), other.event_count()]
     sl_a = {m: e.storyline or e.id for e in single.events() for m in e.articles}
     sl_b = {m: e.storyline or e.id for e in other.events() for m in e.articles}
-    out["storylines"] = _bcubed(sl_b, {k: v for k, v in sl_a.items() if k in sl_b})
+    out["storylines"] = bcubed(sl_b, {k: v for k, v in sl_a.items() if k in sl_b})
     out["storylines"]["count"] = [single.storyline_count(), other.storyline_count()]
     mem_a = {e.id: frozenset(e.articles) for e in single.events()}
     mem_b = {e.id: frozenset(e.articles) for e in other.events()}
