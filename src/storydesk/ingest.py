@@ -1001,6 +1001,28 @@ def _ingest_file(
     return _store_items(store, report, read_path(path, display, encoding=encoding, max_bytes=max_bytes), display)
 
 
+def clean_items(
+    items: Iterable[RawItem | RejectedInput],
+) -> Iterator[tuple[str, tuple[Article, list[Sentence]] | RejectedInput]]:
+    """``(where, (article, sentences))`` per item cleaned, ``(where, rejection)`` per item that was not.
+
+    A failure inside cleaning becomes an ``internal`` rejection of that item, never an exception.
+    """
+    for item in items:
+        if isinstance(item, RejectedInput):
+            yield item.source, item
+            continue
+        where = item.where or item.source
+        built: tuple[Article, list[Sentence]] | RejectedInput
+        try:
+            built = build_article(item)
+        except RejectedInput as r:
+            built = r
+        except Exception as e:
+            built = internal_rejection(where, e, "cleaning")
+        yield where, built
+
+
 def _store_items(
     store: Store, report: IngestReport, items: Iterable[RawItem | RejectedInput], display: str
 ) -> list[RejectedInput]:
@@ -1008,19 +1030,11 @@ def _store_items(
     rejected: list[RejectedInput] = []
     stored = 0
     try:
-        for item in items:
-            if isinstance(item, RejectedInput):
-                rejected.append(item)
+        for where, built in clean_items(items):
+            if isinstance(built, RejectedInput):
+                rejected.append(built)
                 continue
-            where = item.where or item.source
-            try:
-                article, sentences = build_article(item)
-            except RejectedInput as r:
-                rejected.append(r)
-                continue
-            except Exception as e:
-                rejected.append(internal_rejection(where, e, "cleaning"))
-                continue
+            article, sentences = built
             try:
                 status = store.add_article(article, sentences)
             except StoreError:

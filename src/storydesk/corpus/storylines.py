@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -54,6 +54,21 @@ def storyline_linked(a: EventState, b: EventState, cosine: float, names: float, 
         if sb[0] - sa[1] > window or sa[0] - sb[1] > window:
             return False
     return True
+
+
+def linked_events(index: EventIndex, i: int, config: Config) -> Iterator[int]:
+    """Rows of ``index`` that event row ``i`` links to a storyline with (the one rule both engines use)."""
+    st = index.states[i]
+    cand = index.rows_overlapping(st.first, st.last, config.storyline_window_days)
+    cand = cand[cand != i]
+    if not len(cand):
+        return
+    sims = index.centroids(cand) @ index.centroids(np.array([i]))[0]
+    for jj in np.nonzero(sims >= config.storyline_threshold)[0]:
+        k = int(cand[jj])
+        names = index.pair_features(i, k)[1]
+        if storyline_linked(st, index.states[k], float(sims[jj]), names, config):
+            yield k
 
 
 class StorylineIndex:
@@ -123,21 +138,11 @@ class StorylineIndex:
             return min(index.pos[m] for m in self.members[sl])
 
         for e in todo:
-            i = index.pos[e]
-            st = index.states[i]
-            cand = index.rows_overlapping(st.first, st.last, cfg.storyline_window_days)
-            cand = cand[cand != i]
-            if not len(cand):
-                continue
-            sims = index.centroids(cand) @ index.centroids(np.array([i]))[0]
-            for jj in np.nonzero(sims >= cfg.storyline_threshold)[0]:
-                k = int(cand[jj])
-                names = index.pair_features(i, k)[1]
-                if storyline_linked(st, index.states[k], float(sims[jj]), names, cfg):
-                    a, b = find(self.of[e]), find(self.of[index.ids[k]])
-                    if a != b:
-                        older, newer = sorted((a, b), key=lambda s: (age(s), s))
-                        parent[newer] = older
+            for k in linked_events(index, index.pos[e], cfg):
+                a, b = find(self.of[e]), find(self.of[index.ids[k]])
+                if a != b:
+                    older, newer = sorted((a, b), key=lambda s: (age(s), s))
+                    parent[newer] = older
         gone: set[str] = set()
         for sl in list(parent):
             root = find(sl)

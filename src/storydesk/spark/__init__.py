@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The Parquet tables a run writes (each a folder under the output directory).
 TABLES = (
     "articles",
     "sentences",

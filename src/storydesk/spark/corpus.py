@@ -47,8 +47,8 @@ from storydesk.config import Config
 from storydesk.corpus.dedup import LSH_THRESHOLD, DedupIndex
 from storydesk.corpus.events import BAG_LIMIT, EventIndex, EventState, Signals, make_signals
 from storydesk.corpus.events import event_id as event_id
+from storydesk.corpus.storylines import linked_events
 from storydesk.corpus.storylines import storyline_id as storyline_id
-from storydesk.corpus.storylines import storyline_linked
 from storydesk.models import Article, ArticleSignals, from_dict
 
 # --------------------------------------------------------------------------- union-find
@@ -431,19 +431,9 @@ def storyline_edges(events: Sequence[dict[str, Any]], config: Config, dim: int) 
     for e in ordered:
         if not e["core"]:
             continue
-        i = index.pos[e["event"]]
-        st = index.states[i]
-        cand = index.rows_overlapping(st.first, st.last, config.storyline_window_days)
-        cand = cand[cand != i]
-        if not len(cand):
-            continue
-        sims = index.centroids(cand) @ index.centroids(np.array([i]))[0]
-        for jj in np.nonzero(sims >= config.storyline_threshold)[0]:
-            k = int(cand[jj])
-            names = index.pair_features(i, k)[1]
-            if storyline_linked(st, index.states[k], float(sims[jj]), names, config):
-                a, b = sorted((e["event"], index.ids[k]), key=rank.__getitem__)
-                out.add((a, b))
+        for k in linked_events(index, index.pos[e["event"]], config):
+            a, b = sorted((e["event"], index.ids[k]), key=rank.__getitem__)
+            out.add((a, b))
     return sorted(out)
 
 

@@ -41,22 +41,10 @@ from storydesk.article.analyze import ArticleStage
 from storydesk.artifacts import digest_of, fingerprint
 from storydesk.models import Article, Event, Sentence, Storyline, from_dict, to_dict
 from storydesk.nlp import Models
+from storydesk.spark import TABLES as TABLES
 from storydesk.spark import corpus as C
 from storydesk.spark.arrow import Schema, group_rows, map_rows
 
-#: The Parquet tables a run writes (each a folder under the output directory).
-TABLES = (
-    "articles",
-    "sentences",
-    "rejections",
-    "events",
-    "storylines",
-    "quotes",
-    "claims",
-    "conflicts",
-    "summaries",
-    "artifacts",
-)
 #: The run's settings and stage keys (JSON), beside the tables.
 META_FILE = "_storydesk.json"
 FORMAT = "storydesk-spark-1"
@@ -238,7 +226,7 @@ def article_frame(spark: Any, articles: Sequence[tuple[Article, Sequence[Sentenc
 def _read_files(encoding: str | None, max_bytes: int) -> Any:
     """Executor side of ingest: each listed file read, cleaned and split (one file per call)."""
     from storydesk.errors import RejectedInput
-    from storydesk.ingest import build_article, group_rejections, internal_rejection, read_path
+    from storydesk.ingest import clean_items, group_rejections, internal_rejection, read_path
 
     def read(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -253,18 +241,11 @@ def _read_files(encoding: str | None, max_bytes: int) -> Any:
                     if path.suffix.lower() == ".parquet"
                     else read_path(path, display, encoding=encoding, max_bytes=max_bytes)
                 )
-                for item in items:
-                    if isinstance(item, RejectedInput):
-                        rejected.append(item)
+                for _where, built in clean_items(items):
+                    if isinstance(built, RejectedInput):
+                        rejected.append(built)
                         continue
-                    try:
-                        art, sents = build_article(item)
-                    except RejectedInput as bad:
-                        rejected.append(bad)
-                        continue
-                    except Exception as e:
-                        rejected.append(internal_rejection(item.where or item.source, e, "cleaning"))
-                        continue
+                    art, sents = built
                     out.append({"kind": "article", "seq": base + n, **_article_row(art, sents)})
                     n += 1
                     stored += 1
