@@ -215,7 +215,7 @@ class CompareStage(EventStage):
     """Claims with their independent sources, and conflicts between outlets."""
 
     name = "compare"
-    version = "compare-5"
+    version = "compare-6"
     requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.ATTRIBUTIONS, A.PROVENANCE, A.MENTIONS, A.DUPLICATE)
     assigns = (A.CLAIMS, A.CONFLICTS)
     uses_sentence_vectors = True

@@ -614,7 +614,8 @@ def name_conflicts(
                     ConflictValue(
                         value=e.name,
                         articles=tuple(sorted(arts)),
-                        citations=tuple(Citation(s.article_id, s.index) for aid in arts for s in where[e.id][aid]),
+                        # sorted: a set's order follows the hash seed, which differs between processes
+                        citations=tuple(Citation(s.article_id, s.index) for x in sorted(arts) for s in where[e.id][x]),
                     )
                     for e, arts in ((a, only_a), (b, only_b))
                 ),
