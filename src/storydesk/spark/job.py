@@ -102,8 +102,8 @@ class RunReport:
 def session(master: str | None = None, partitions: int | None = None, app: str = "storydesk", **conf: str) -> Any:
     """A Spark session set up for storydesk (``master`` None: whatever spark-submit or the environment says).
 
-    Executors get a fixed string hash seed and one BLAS thread per task (as the
-    local process pool does); the Python of the driver runs the workers unless
+    Executors get a fixed string hash seed and one BLAS and onnxruntime thread per
+    task (as the local process pool does); the Python of the driver runs the workers unless
     ``PYSPARK_PYTHON`` says otherwise.
     """
     from pyspark.sql import SparkSession
@@ -115,6 +115,7 @@ def session(master: str | None = None, partitions: int | None = None, app: str =
     settings = {
         "spark.executorEnv.PYTHONHASHSEED": "0",
         "spark.executorEnv.OMP_NUM_THREADS": "1",
+        "spark.executorEnv.STORYDESK_THREADS": "1",
         "spark.python.worker.reuse": "true",
         "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
         "spark.sql.adaptive.enabled": "true",
@@ -138,6 +139,9 @@ def models_here(models: Models) -> Models:
     key = fingerprint(to_dict(models.config), models.lead_id(), models.sentence_id())
     got = _MODELS.get(key)
     if got is None:
+        # one task per core: a model must not start threads of its own on the other tasks' cores
+        # (onnxruntime would take every core: two workers of local[2] then ran four threads on two)
+        os.environ["STORYDESK_THREADS"] = "1"
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         got = _MODELS[key] = models
     return got
