@@ -1,3 +1,5 @@
+from typing import Any
+
 from storydesk.textutil import (
     DATE_WORDS,
     STOP_WORDS,
@@ -82,3 +84,37 @@ def test_content_words_use_spacy_stop_words() -> None:
     got = content_words("The Floods’ reports: 300 homes were evacuated")
     assert got == ["flood", "report", "300", "hom", "evacuat"]
     assert content_words("He said it yesterday", DATE_WORDS | STOP_WORDS) == ["say"]
+
+
+# --------------------------------------------------------------------------- the judge's vector cache
+
+
+def _cached_embedder(size: int) -> Any:
+    """An OnnxMiniLM whose model is a stand-in (the cache logic only), counting what it encodes."""
+    from collections import OrderedDict
+
+    import numpy as np
+
+    from storydesk.embed import OnnxMiniLM
+
+    emb = object.__new__(OnnxMiniLM)
+    emb.cache_size, emb._cache, emb.dim, emb.encoded = size, OrderedDict(), 2, []
+
+    def fake(texts: Any) -> Any:
+        emb.encoded.extend(texts)
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    emb._encode = fake
+    return emb
+
+
+def test_vector_cache_never_evicts_a_vector_the_same_call_returns():
+    emb = _cached_embedder(2)
+    emb.encode(["old"])
+    # "old" is a hit, then three new texts overflow the cache: it once got evicted before being read (KeyError)
+    got = emb.encode(["old", "a", "bb", "ccc", "old"])
+    assert [int(v[0]) for v in got] == [3, 1, 2, 3, 3]
+    assert emb.encoded == ["old", "a", "bb", "ccc"] and len(emb._cache) == 2
+    assert list(emb._cache) == ["bb", "ccc"]  # the newest entries are the ones kept
+    emb.encode(["ccc"])
+    assert emb.encoded == ["old", "a", "bb", "ccc"]  # a hit is not encoded again

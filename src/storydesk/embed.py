@@ -151,15 +151,21 @@ class OnnxMiniLM:
         if not self.cache_size:
             return self._encode(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        # this call's vectors are held here, so evicting old entries below cannot lose one of them
+        found: dict[str, np.ndarray] = {}
+        for t in dict.fromkeys(texts):
+            v = self._cache.get(t)
+            if v is not None:
+                self._cache.move_to_end(t)
+                found[t] = v
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             for t, v in zip(missing, self._encode(missing), strict=True):
-                self._cache[t] = v
+                found[t] = self._cache[t] = v
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         for i, t in enumerate(texts):
-            out[i] = self._cache[t]
-            self._cache.move_to_end(t)
+            out[i] = found[t]
         return out
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
