@@ -235,6 +235,14 @@ def test_artifact_rows_stamps_and_keys_not_at(store: Store):
     assert store.stamps("dup")["k"].version == "2"
 
 
+def test_rows_of_several_artifacts_in_one_read(store: Store):
+    store.put_rows("kind", [row(k, "1", k.encode()) for k in KEYS])
+    store.put_rows("other", [row("b", "9", b"other b"), row("zz", "9", b"only here")])
+    got = store.get_rows_of(["kind", "other", "nokind"], ["b", "zz", "nope"])
+    assert got == {"kind": store.get_rows("kind", ["b"]), "other": store.get_rows("other", ["b", "zz"]), "nokind": {}}
+    assert store.get_rows_of([], ["b"]) == {} and store.get_rows_of(["kind"], []) == {"kind": {}}
+
+
 def test_many_keys_are_chunked(store: Store):
     keys = [f"k{n:05d}" for n in range(6000)]  # more than one IN list on either backend
     store.put_rows("big", [row(k, "1" if n % 3 else "2") for n, k in enumerate(keys)])

@@ -183,11 +183,10 @@ def document(
     ids = [a.id for a in articles]
     keep = set(ids)
     event_of = store.events_of(ids)
-    dups = store.get(A.DUPLICATE, ids)
-    provs = store.get(A.PROVENANCE, ids)
+    per_article = store.get_many((A.DUPLICATE, A.PROVENANCE), ids)
+    dups, provs = per_article[A.DUPLICATE.name], per_article[A.PROVENANCE.name]
     sents = store.sentences_of(ids)
-    eids = [e.id for e in events]
-    parts = {p.name: store.get(p, eids) for p in EVENT_PARTS}
+    parts = store.get_many(EVENT_PARTS, [e.id for e in events])
     timelines = store.get(A.STORYLINE_TIMELINE, [s.id for s in storylines])
     return {
         "storydesk": {

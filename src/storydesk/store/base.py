@@ -226,6 +226,16 @@ class Store(abc.ABC):
         """Decoded values of a declared artifact for some keys (missing keys left out)."""
         return {k: artifact.codec.decode(r.data) for k, r in self.get_rows(artifact.name, keys).items()}
 
+    def get_rows_of(self, names: Sequence[str], keys: Iterable[str]) -> dict[str, dict[str, ArtifactRow]]:
+        """Stored rows of several artifacts for the same keys, by artifact (one read where the backend can)."""
+        ks = list(keys)
+        return {n: self.get_rows(n, ks) for n in names}
+
+    def get_many(self, arts: Sequence[Any], keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Decoded values of several declared artifacts for the same keys, by artifact name."""
+        rows = self.get_rows_of([a.name for a in arts], keys)
+        return {a.name: {k: a.codec.decode(r.data) for k, r in rows[a.name].items()} for a in arts}
+
     def get_one(self, artifact: Any, key: str) -> Any | None:
         """The decoded value of one key, or None."""
         return self.get(artifact, [key]).get(key)

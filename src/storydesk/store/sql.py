@@ -402,6 +402,9 @@ _MEMBERS = (
 _TEXTS = sa.select(articles.c.id, articles.c.text).where(articles.c.id.in_(_IDS))
 _ROWS = sa.select(artifacts.c.key, artifacts.c.version, artifacts.c.fingerprint, artifacts.c.digest, artifacts.c.data)
 _ROWS_BY_KEYS = _ROWS.where(artifacts.c.artifact == sa.bindparam("a"), artifacts.c.key.in_(_IDS))
+_ROWS_OF = sa.select(artifacts.c.artifact, *_ROWS.selected_columns).where(
+    artifacts.c.artifact.in_(sa.bindparam("names", expanding=True)), artifacts.c.key.in_(_IDS)
+)
 _EVENT = sa.select(events.c.id, events.c.title, events.c.storyline, events.c.start, events.c.end)
 
 
@@ -1369,6 +1372,19 @@ class SQLStore(Store):
             for chunk in chunks:
                 for k, v, f, d, data in self._x(_ROWS_BY_KEYS, {"a": artifact, "ids": list(chunk)}).all():
                     out[k] = ArtifactRow(k, v, f, d, bytes(data))
+        return out
+
+    def get_rows_of(self, names: Sequence[str], keys: Iterable[str]) -> dict[str, dict[str, ArtifactRow]]:
+        """Stored rows of several artifacts for the same keys in one query per chunk of keys."""
+        out: dict[str, dict[str, ArtifactRow]] = {n: {} for n in names}
+        if not names:
+            return out
+        chunks = list(self._in(keys))
+        with self._reading(len(chunks)):
+            for chunk in chunks:
+                params = {"names": list(names), "ids": list(chunk)}
+                for a, k, v, f, d, data in self._x(_ROWS_OF, params).all():
+                    out[a][k] = ArtifactRow(k, v, f, d, bytes(data))
         return out
 
     def iter_rows(self, artifact: str, batch: int = 1000) -> Iterator[ArtifactRow]:
