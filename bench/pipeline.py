@@ -19,6 +19,8 @@ each in a fresh subprocess so that peak memory is per size:
   and built on the same open :class:`Storydesk`, as a long-running server would.
   Each add's time is split into the article's own analysis (its article map) and
   the rest (ingest, the corpus step, its event's and storyline's maps); p50/p95.
+  ``--adds-to DB`` times the adds alone on a copy of a store built earlier by this
+  script for the same size (a 10k build takes most of an hour).
 
 The stream: the 4,328 non-empty, dated Timeline17 articles (``../shared/datasets``,
 ≈1,450 words each), in date order; beyond them, replicas in rounds: round *r*
@@ -288,6 +290,32 @@ def run_size(args: argparse.Namespace, size: int) -> dict[str, Any]:
     return res
 
 
+def adds_only(args: argparse.Namespace, size: int) -> dict[str, Any]:
+    """Time the adds alone, on a copy of a store built earlier from the same ``size``-article stream."""
+    import shutil
+
+    from storydesk.api import Storydesk
+    from storydesk.config import Config
+
+    workdir = Path(args.workdir)
+    _parts, adds = write_stream(workdir, size, args.adds, args.seed)
+    src = Path(args.adds_to)
+    db = workdir / f"pipeline-{size}-adds.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if Path(f"{src}{suffix}").exists():
+            shutil.copyfile(f"{src}{suffix}", f"{db}{suffix}")
+    cfg = Config().with_overrides(embedder=args.embedder)
+    sd = Storydesk(db, config=cfg, workers=args.workers)
+    res: dict[str, Any] = {"size": sd.store.article_count(), "adds_to": str(src), "load_start": _load()}
+    if sd.store.pending("article") or sd.store.pending("event"):
+        raise RuntimeError(f"{src} is not fully built: build it first")
+    res["adds"] = _adds(sd, adds)
+    sd.close()
+    res["load_end"] = _load()
+    return res
+
+
 def _adds(sd: Any, files: list[Path]) -> dict[str, Any]:
     """Add held-back articles one at a time (ingest + build); latency split into own analysis and the rest."""
     total, own, rest = [], [], []
@@ -338,6 +366,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
         f"{'RSS drv':>8} {'RSS wrk':>8} {'KB/art':>7}  phases (s)"
     )
     for r in results:
+        if "end_to_end" not in r:
+            continue  # --adds-to: no build was timed
         e = r["end_to_end"]
         ph = ", ".join(f"{p} {v['seconds']}" for p, v in r["phases"].items())
         print(
@@ -368,11 +398,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--spacy-sample", type=int, default=300, help="articles of the bare spaCy reference pass")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", default="/tmp/storydesk-bench")
+    p.add_argument(
+        "--adds-to",
+        metavar="DB",
+        help="only time the adds, on a copy of DB: a store this script built for the (single) size given",
+    )
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = p.parse_args(argv)
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
     if args.one:
-        print(json.dumps(run_size(args, args.one)))
+        print(json.dumps(adds_only(args, args.one) if args.adds_to else run_size(args, args.one)))
         return 0
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
@@ -384,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1], indent=1), flush=True)
     report = {"machine": machine(), "argv": argv or sys.argv[1:], "results": results}
-    path = Path(args.workdir) / f"pipeline-{args.sizes.replace(',', '-')}.json"
+    path = Path(args.workdir) / f"pipeline-{args.sizes.replace(',', '-')}{'-adds' if args.adds_to else ''}.json"
     path.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print_table(results)
     print(f"\nwritten to {path}")

@@ -269,3 +269,35 @@ def test_one_stage_rerun_recomputes_that_stage_only(built):
     assert stats["event map"]["processed"] == sd.store.event_count()
     assert _stamps(sd, A.SUMMARY) == summary_before  # other stages' outputs untouched
     assert all(p["processed"] == 0 for p in sd.build().values())  # and the next full build finds nothing stale
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def _sleep_then(x: float) -> float:
+    import time
+
+    time.sleep(x)
+    return x
+
+
+def test_completed_map_yields_each_result_once_as_it_finishes():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storydesk.pipeline import completed_map
+
+    items = [0.4, 0.0, 0.0, 0.0, 0.0]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(completed_map(pool, _sleep_then, items, window=3))
+    assert sorted(got) == sorted((x, x) for x in items)
+    # the long first task does not hold back the others: they finish (and are yielded) before it
+    assert got[-1] == (0.4, 0.4)
+    assert list(completed_map(None, _sleep_then, [0.0, 0.0], window=1)) == [(0.0, 0.0), (0.0, 0.0)]
+
+
+def test_storylines_are_packed_by_size_with_large_ones_alone():
+    from storydesk.pipeline import _packed
+
+    size = {"big": 500, "mid": 20, "a": 1, "b": 1, "c": 1}
+    assert _packed(["big", "mid", "a", "b", "c"], size, 32, 2) == [["big"], ["mid", "a"], ["b", "c"]]
+    assert _packed([], size, 32, 8) == []

@@ -35,7 +35,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -361,6 +361,27 @@ event_rows = _event_rows
 storyline_rows = _storyline_rows
 
 
+#: Events of the storylines sent to a worker in one task (a larger storyline goes alone).
+STORYLINE_EVENTS_PER_TASK = 32
+
+
+def _packed(keys: Sequence[str], size: dict[str, int], budget: int, most: int) -> list[list[str]]:
+    """Consecutive groups of ``keys`` of at most ``most`` keys and about ``budget`` in total ``size``."""
+    out: list[list[str]] = []
+    cur: list[str] = []
+    used = 0
+    for k in keys:
+        n = max(1, size.get(k, 1))
+        if cur and (len(cur) >= most or used + n > budget):
+            out.append(cur)
+            cur, used = [], 0
+        cur.append(k)
+        used += n
+    if cur:
+        out.append(cur)
+    return out
+
+
 def _chunks(items: Sequence[T], n: int) -> Iterator[list[T]]:
     """Consecutive slices of at most ``n`` items."""
     for i in range(0, len(items), n):
@@ -381,6 +402,37 @@ def ordered_map(pool: Executor | None, fn: Callable[[T], R], items: Iterable[T],
             yield it, f.result()
     for it, f in pending:
         yield it, f.result()
+
+
+def completed_map(
+    pool: Executor | None, fn: Callable[[T], R], items: Iterable[T], window: int
+) -> Iterator[tuple[T, R]]:
+    """``(item, fn(item))`` as calls finish, at most ``window`` in flight (in-process, in order, when ``pool`` is None).
+
+    For tasks whose results are written under their own keys, so order does not matter:
+    unlike :func:`ordered_map`, one long task (a storyline of hundreds of events) does
+    not hold back the results behind it while the other workers run out of work.
+    """
+    if pool is None:
+        for item in items:
+            yield item, fn(item)
+        return
+    running: dict[Future[R], T] = {}
+    source = iter(items)
+    exhausted = False
+    while True:
+        while not exhausted and len(running) < window:
+            try:
+                item = next(source)
+            except StopIteration:
+                exhausted = True
+                break
+            running[pool.submit(fn, item)] = item
+        if not running:
+            return
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for f in sorted(done, key=list(running).index):  # several at once: in submission order
+            yield running.pop(f), f.result()
 
 
 # --------------------------------------------------------------------------- corpus state
@@ -983,7 +1035,7 @@ class Runner:
                     store.dequeue("event", sorted(fresh))
 
         efn = _event_rows if pool else functools.partial(_event_rows, models=self.models)
-        for (_stages, batch), result in ordered_map(pool, efn, batches(), window):
+        for (_stages, batch), result in completed_map(pool, efn, batches(), window):
             self._write_events(batch, result, partial)
             stats.processed += len(batch)
             bar.advance(len(batch))
@@ -1023,11 +1075,15 @@ class Runner:
             return stats.as_dict()
         stage = StorylineTimelineStage()
         bar = _Bar(self.progress, len(keys), "storylines")
-        pool = self._executor(math.ceil(len(keys) / 8))
+        # Largest first, packed by size: a storyline of hundreds of events costs minutes
+        # (its facts are judged by the transformer) and one of a single event nothing.
+        size = {sl.id: len(sl.events) for sl in store.storylines(keys)}
+        chunks = _packed(sorted(keys, key=lambda k: (-size.get(k, 0), k)), size, STORYLINE_EVENTS_PER_TASK, 8)
+        pool = self._executor(len(chunks))
         window = 2 * self.workers if pool else 1
 
         def jobs() -> Iterator[tuple[list[str], list[tuple[StorylineInput, str]]]]:
-            for chunk in _chunks(keys, 8):
+            for chunk in chunks:
                 tasks = []
                 stamps = store.stamps(A.STORYLINE_TIMELINE.name, chunk)
                 for sl in store.storylines(chunk):
@@ -1046,7 +1102,7 @@ class Runner:
             return _storyline_rows(job[1], self.models)
 
         sfn = _storyline_job if pool else run
-        for (chunk, tasks), result in ordered_map(pool, sfn, jobs(), window):
+        for (chunk, tasks), result in completed_map(pool, sfn, jobs(), window):
             with store.transaction():
                 store.put_rows(A.STORYLINE_TIMELINE.name, [r for rows in result for r in rows])
                 if not partial:
