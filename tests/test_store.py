@@ -375,6 +375,9 @@ def test_event_overview(store: Store):
             "outlets": [], "first_published": "2025-01-07", "last_published": "2025-01-07", "seq": 4,
         },
     ]  # fmt: skip
+    # some events: the same rows, oldest first, unknown ids skipped
+    assert store.event_overview(["ev-b", "ev-nope", "ev-c"]) == [r for r in store.event_overview() if r["id"] != "ev-a"]
+    assert store.event_overview([]) == []
 
 
 def test_storylines(store: Store):

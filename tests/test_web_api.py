@@ -1089,3 +1089,31 @@ def test_event_page_says_who_each_claim_comes_from(client):
     block = html.split('id="h-claims"')[1]
     links = re.findall(r'<ul class="claim-sources"[^>]*><li><a class="source-link" href="#(s-[0-9a-f]+-\d+)"', block)
     assert links and all(x in anchors(html) for x in links)
+
+
+def test_render_slots_are_given_in_arrival_order():
+    """A freed render slot goes to the oldest waiter, not to whichever thread asks next (the p99 of cold pages)."""
+    import threading
+    import time
+
+    from storydesk.web.state import FifoSemaphore
+
+    sem = FifoSemaphore(1)
+    order: list[int] = []
+    sem.__enter__()  # the slot is taken
+    threads = []
+    for n in range(4):
+        t = threading.Thread(target=lambda n=n: (sem.__enter__(), order.append(n), sem.__exit__()))
+        t.start()
+        threads.append(t)
+        deadline = time.monotonic() + 5
+        while len(sem._waiting) < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    assert len(sem._waiting) == 4
+    sem.__exit__()
+    for t in threads:
+        t.join(5)
+    assert order == [0, 1, 2, 3]
+    with sem:  # all free again
+        assert sem._free == 0
+    assert sem._free == 1

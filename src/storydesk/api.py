@@ -572,7 +572,8 @@ class Storydesk:
 
     def event_rows_for(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """The :meth:`event_rows` of some events (ids without an event are skipped), in the order given."""
-        by_id = {r["id"]: r for r in self.event_rows()}
+        ids = list(ids)
+        by_id = {r["id"]: r for r in self._store.event_overview(ids)}
         return [by_id[i] for i in ids if i in by_id]
 
     def storyline_titles(self) -> dict[str, str]:

@@ -283,8 +283,11 @@ class Store(abc.ABC):
         """Map each given article id to its event id (articles in no event left out)."""
 
     @abc.abstractmethod
-    def event_overview(self) -> list[dict[str, Any]]:
-        """One light row per event for listing pages, in one query.
+    def event_overview(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """One light row per event (all, or the given ids) for listing pages, in one query.
+
+        Args:
+            ids: Only these events (ids without an event are skipped); default: every event.
 
         Returns:
             Dicts with ``id, title, storyline, start, end, articles`` (member count),

@@ -1597,7 +1597,7 @@ class SQLStore(Store):
                 out.update(self._x(stmt, {"ids": list(chunk)}).all())
         return out
 
-    def event_overview(self) -> list[dict[str, Any]]:
+    def event_overview(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """One light row per event for listing pages, in one query (see :meth:`Store.event_overview`)."""
         e, m, a = events, event_members, articles
         d = self._dialect
@@ -1618,8 +1618,14 @@ class SQLStore(Store):
             .group_by(e.c.id)
             .order_by(e.c.first_seq, e.c.id)
         )
-        with self._lock:
-            rows = self._x(stmt).all()
+        ids = None if ids is None else list(ids)
+        with self._reading(1 if ids is None else 2):
+            if ids is None:
+                rows = self._x(stmt).all()
+            else:
+                some = stmt.where(e.c.id.in_(sa.bindparam("ids", expanding=True)))
+                rows = [r for chunk in self._in(ids) for r in self._x(some, {"ids": list(chunk)}).all()]
+                rows.sort(key=lambda r: (r[5], r[0].encode()))
         return [
             {
                 "id": eid,
