@@ -489,14 +489,15 @@ class Storydesk:
         """
         from storydesk.export import document
 
-        ev = self._store.get_event(event_id)
-        storylines: list[Storyline] = []
-        if ev.storyline:
-            try:
-                storylines = [self._store.get_storyline(ev.storyline)]
-            except NotFoundError:
-                storylines = []  # storylines are regrouped after events; a stale link is not an error
-        return document(self._store, [ev], storylines)
+        with self._store.snapshot():
+            ev = self._store.get_event(event_id)
+            storylines: list[Storyline] = []
+            if ev.storyline:
+                try:
+                    storylines = [self._store.get_storyline(ev.storyline)]
+                except NotFoundError:
+                    storylines = []  # storylines are regrouped after events; a stale link is not an error
+            return document(self._store, [ev], storylines)
 
     def storyline_document(self, storyline_id: str) -> dict[str, Any]:
         """The story JSON restricted to one storyline: its events and their articles.

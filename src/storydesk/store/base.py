@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -98,6 +98,14 @@ class Store(abc.ABC):
         (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory lock), waiting up to the
         busy timeout and then raising :class:`~storydesk.errors.StoreBusyError`.
         """
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one consistent state of the store (and share one transaction).
+
+        Several reads that make one answer (an event's document) neither see a write
+        land half-way nor pay a transaction each. Default: no grouping.
+        """
+        return nullcontext()
 
     @abc.abstractmethod
     def change_token(self) -> str:

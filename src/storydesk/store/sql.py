@@ -45,7 +45,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -1069,6 +1069,10 @@ class SQLStore(Store):
                     self._conn.exec_driver_sql("COMMIT")
                 except sa.exc.DBAPIError as e:
                     raise self._error(e) from None
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside share one read transaction (see :meth:`Store.snapshot`)."""
+        return self._reading()
 
     def _in(self, ids: Iterable[str]) -> Iterator[Sequence[str]]:
         """Distinct ids in chunks fit for one IN list."""

@@ -69,7 +69,7 @@ class ListingCache:
 
     def __init__(self, token: Callable[[], str]) -> None:
         self._token = token
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one cached value may be derived from another
         self._data: dict[str, tuple[str, Any]] = {}
 
     def get(self, name: str, read: Callable[[], Any]) -> Any:
@@ -98,7 +98,8 @@ class ListingDesk(Storydesk):
     def event_rows_for(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """Cached rows of some events, copied; only those are copied (an event page needs a few of thousands)."""
         by_id: dict[str, dict[str, Any]] = self._listing.get(
-            "event_rows_by_id", lambda: {r["id"]: r for r in Storydesk.event_rows(self)}
+            "event_rows_by_id",
+            lambda: {r["id"]: r for r in self._listing.get("event_rows", super(ListingDesk, self).event_rows)},
         )
         return [dict(by_id[i]) for i in ids if i in by_id]
 
