@@ -392,6 +392,46 @@ def test_event_and_storyline_maps_date_events_and_build_timelines() -> None:
     assert any(e.date == D(2024, 3, 2) and cited(e) == [("a3", 0)] for e in story)
 
 
+def test_storyline_map_gives_the_same_timeline_with_kept_vectors() -> None:
+    """Kept fact vectors only save the transformer's time: the timeline is the same, and nothing is embedded again."""
+    from storydesk.artifacts import FACT_VECTORS
+
+    class Counting(HashingEmbedder):
+        calls = 0
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            Counting.calls += len(texts)
+            return super().encode(texts)
+
+    import numpy as np
+
+    from storydesk.models import Citation, DatedFact
+
+    models = Models(embedder=Counting(256), sentence_embedder=Counting(256))
+    day, week = (D(2024, 3, 2), D(2024, 3, 2)), (D(2024, 2, 26), D(2024, 3, 3))
+
+    def fact(span, text, art, prec="day"):  # type: ignore[no-untyped-def]
+        return DatedFact(*span, prec, text, (Citation(art, 0),), text.split(",")[0], (D(2024, 3, 4),))
+
+    facts = [  # two events telling the flood of March 2 (and the week around it) in other words
+        [fact(day, "The river Velm burst its banks on Saturday, flooding the old town", "a1")],
+        [
+            fact(day, "On Saturday the Velm flooded the old town", "a2"),
+            fact(week, "Last week the Velm rose over its banks", "a3", "week"),
+        ],
+    ]
+    sl = Storyline("sl-1", ("ev-flood", "ev-later"), "Velm")
+    Counting.calls = 0
+    first = analyze_storyline(StorylineInput(sl, facts), models)
+    assert first["new_vectors"] and Counting.calls == len(first["new_vectors"])
+    assert all(v.dtype == np.float16 for v in first["new_vectors"].values())
+    kept = FACT_VECTORS.codec.decode(FACT_VECTORS.codec.encode(first["new_vectors"]))  # as the store keeps them
+    Counting.calls = 0
+    again = analyze_storyline(StorylineInput(sl, facts, kept), models)
+    assert again["storyline_timeline"] == first["storyline_timeline"]
+    assert again["new_vectors"] == {} and Counting.calls == 0
+
+
 # --------------------------------------------------------------------------- seeds (real articles, real model)
 
 

@@ -111,6 +111,29 @@ class ArrayCodec:
         return np.frombuffer(data, dtype=np.dtype(self.dtype).newbyteorder("<")).astype(self.dtype)
 
 
+@dataclass(frozen=True)
+class TextVectorsCodec:
+    """Vectors of texts (``{text: float16 vector}``): the texts as deflated JSON, then the float16 rows."""
+
+    name: str = "dict[str, float16[dim]]"
+
+    def encode(self, value: dict[str, np.ndarray]) -> bytes:
+        """The texts (sorted) and their vectors as bytes."""
+        texts = sorted(value)
+        head = _pack(texts)
+        rows = np.array([value[t] for t in texts], dtype="<f2").reshape(len(texts), -1)
+        return len(head).to_bytes(4, "little") + head + rows.tobytes()
+
+    def decode(self, data: bytes) -> dict[str, np.ndarray]:
+        """Inverse of :meth:`encode`."""
+        n = int.from_bytes(data[:4], "little")
+        texts: list[str] = _unpack(data[4 : 4 + n])
+        if not texts:
+            return {}
+        rows = np.frombuffer(data[4 + n :], dtype="<f2").reshape(len(texts), -1).astype(np.float16)
+        return dict(zip(texts, rows, strict=True))
+
+
 # --------------------------------------------------------------------------- declarations
 
 
@@ -206,6 +229,16 @@ SUMMARY = Artifact(
 STORYLINE_TIMELINE = Artifact(
     "storyline_timeline", "storyline", tuple[TimelineEntry, ...], records(TimelineEntry), "the storyline's timeline"
 )
+#: A cache, not an input: a fact's vector depends on its text alone, and the storyline map
+#: rounds every vector to float16 whether it was kept here or computed afresh, so its
+#: output is the same with or without these rows (Spark, which keeps none, agrees).
+FACT_VECTORS = Artifact(
+    "fact_vectors",
+    "event",
+    dict,
+    TextVectorsCodec(),
+    "float16 judge vectors of the event's fact texts, kept by the storyline map so a change re-embeds only new facts",
+)
 
 #: Every declared artifact, by name.
 ALL: dict[str, Artifact] = {
@@ -236,6 +269,7 @@ ALL: dict[str, Artifact] = {
         CONFLICTS,
         SUMMARY,
         STORYLINE_TIMELINE,
+        FACT_VECTORS,
     )
 }
 

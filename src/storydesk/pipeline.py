@@ -62,7 +62,7 @@ from storydesk.event.analyze import (
     analyze_storyline,
     event_dates,
 )
-from storydesk.models import Article, Event, Sentence, Storyline, to_dict
+from storydesk.models import Article, DatedFact, Event, Sentence, Storyline, to_dict
 from storydesk.nlp import Models
 from storydesk.store.base import ArtifactRow, Stamp, Store
 
@@ -322,20 +322,53 @@ def _event_rows(job: EventJob, models: Models | None = None) -> list[Rows]:
     return out
 
 
-def _storyline_rows(tasks: list[tuple[StorylineInput, str]], models: Models | None = None) -> list[list[ArtifactRow]]:
+#: A storyline's result: its timeline row, and the fact vectors embedded for it (text -> float16).
+StorylineResult = tuple[list[ArtifactRow], dict[str, np.ndarray]]
+
+
+def _storyline_results(tasks: list[tuple[StorylineInput, str]], models: Models | None = None) -> list[StorylineResult]:
     """Run the storyline map over a batch of storylines."""
     models = models or _MODELS or Models()
-    out = []
+    out: list[StorylineResult] = []
     for inp, fp in tasks:
         res = analyze_storyline(inp, models)
         data = A.STORYLINE_TIMELINE.codec.encode(res["storyline_timeline"])
-        out.append([ArtifactRow(inp.storyline.id, StorylineTimelineStage.version, fp, digest_of(data), data)])
+        row = ArtifactRow(inp.storyline.id, StorylineTimelineStage.version, fp, digest_of(data), data)
+        out.append(([row], res["new_vectors"]))
     return out
 
 
-def _storyline_job(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> list[list[ArtifactRow]]:
+def _storyline_rows(tasks: list[tuple[StorylineInput, str]], models: Models | None = None) -> list[list[ArtifactRow]]:
+    """Run the storyline map over a batch of storylines: the timeline rows only."""
+    return [rows for rows, _new in _storyline_results(tasks, models)]
+
+
+def _storyline_job(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> list[StorylineResult]:
     """A pool task of the storyline map: one chunk's storylines."""
-    return _storyline_rows(job[1])
+    return _storyline_results(job[1])
+
+
+#: Version of :data:`~storydesk.artifacts.FACT_VECTORS` rows (a cache: no fingerprint).
+FACT_VECTORS_VERSION = "fact-vectors-1"
+
+
+def fact_vector_rows(
+    events: Sequence[str],
+    facts: Sequence[Sequence[DatedFact]],
+    old: dict[str, dict[str, np.ndarray]],
+    new: dict[str, np.ndarray],
+) -> list[ArtifactRow]:
+    """The fact-vector rows of the events that gained vectors: each keeps only its current facts' texts."""
+    rows = []
+    for e, group in zip(events, facts, strict=True):
+        texts = {t for f in group for t in (f.text, f.core or f.text)}
+        add = {t: new[t] for t in texts if t in new}
+        if not add:
+            continue
+        kept = {t: v for t, v in old.get(e, {}).items() if t in texts} | add
+        data = A.FACT_VECTORS.codec.encode(kept)
+        rows.append(ArtifactRow(e, FACT_VECTORS_VERSION, "", digest_of(data), data))
+    return rows
 
 
 class _Bar:
@@ -1082,6 +1115,9 @@ class Runner:
         pool = self._executor(len(chunks))
         window = 2 * self.workers if pool else 1
 
+        # per storyline in flight: its events with facts and their kept vectors (written back with new ones)
+        kept: dict[str, tuple[list[str], dict[str, dict[str, np.ndarray]]]] = {}
+
         def jobs() -> Iterator[tuple[list[str], list[tuple[StorylineInput, str]]]]:
             for chunk in chunks:
                 tasks = []
@@ -1094,17 +1130,29 @@ class Runner:
                     got = stamps.get(sl.id)
                     if got is not None and got.fingerprint == fp:
                         continue
-                    facts = [list(A.EVENT_FACTS.codec.decode(rows[e].data)) for e in events if e in rows]
-                    tasks.append((StorylineInput(sl, facts), fp))
+                    with_facts = [e for e in events if e in rows]
+                    facts = [list(A.EVENT_FACTS.codec.decode(rows[e].data)) for e in with_facts]
+                    old: dict[str, dict[str, np.ndarray]] = {}
+                    if len(events) > 1:  # one event's facts are never judged against each other here
+                        old = store.get(A.FACT_VECTORS, with_facts)
+                    kept[sl.id] = (with_facts, old)
+                    known = {t: v for vecs in old.values() for t, v in vecs.items()}
+                    tasks.append((StorylineInput(sl, facts, known), fp))
                 yield chunk, tasks
 
-        def run(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> list[list[ArtifactRow]]:
-            return _storyline_rows(job[1], self.models)
+        def run(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> list[StorylineResult]:
+            return _storyline_results(job[1], self.models)
 
         sfn = _storyline_job if pool else run
         for (chunk, tasks), result in completed_map(pool, sfn, jobs(), window):
+            vector_rows = []
+            for (inp, _fp), (_rows, new) in zip(tasks, result, strict=True):
+                events, old = kept.pop(inp.storyline.id)
+                vector_rows += fact_vector_rows(events, inp.facts, old, new)
             with store.transaction():
-                store.put_rows(A.STORYLINE_TIMELINE.name, [r for rows in result for r in rows])
+                store.put_rows(A.STORYLINE_TIMELINE.name, [r for rows, _new in result for r in rows])
+                if vector_rows:
+                    store.put_rows(A.FACT_VECTORS.name, vector_rows)
                 if not partial:
                     store.dequeue("storyline", chunk)
             stats.processed += len(tasks)

@@ -338,17 +338,22 @@ def event_analysis(inp: EventInput, models: Models | None = None) -> EventAnalys
 
 @dataclass
 class StorylineInput:
-    """What the storyline map reads: the storyline and its events' merged facts (one list per event)."""
+    """What the storyline map reads: the storyline and its events' merged facts (one list per event).
+
+    ``vectors`` holds float16 judge vectors of fact texts kept from earlier runs
+    (:data:`~storydesk.artifacts.FACT_VECTORS`); it saves time and never changes the output.
+    """
 
     storyline: Storyline
     facts: list[list[DatedFact]]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class StorylineTimelineStage:
     """A storyline's timeline: its events' timelines, with the same fact told in two events folded into one."""
 
     name: ClassVar[str] = "storyline_timeline"
-    version: ClassVar[str] = "storyline-timeline-3"
+    version: ClassVar[str] = "storyline-timeline-4"
     scope: ClassVar[str] = "storyline"
     requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.EVENT_FACTS)
     assigns: ClassVar[tuple[Artifact, ...]] = (A.STORYLINE_TIMELINE,)
@@ -360,10 +365,31 @@ class StorylineTimelineStage:
 
 
 def analyze_storyline(inp: StorylineInput, models: Models) -> Values:
-    """The storyline map: the storyline's timeline (facts of one event are not merged again)."""
+    """The storyline map: the storyline's timeline (facts of one event are not merged again).
+
+    Facts of a long storyline are many (thousands at 10,000 articles), and a change to one
+    event would have the transformer judge them all again: vectors already known come from
+    ``inp.vectors``. Every vector is rounded to float16, known or new, so the timeline is the
+    same whichever were known.
+
+    Returns:
+        ``storyline_timeline``, and ``new_vectors``: the float16 vectors embedded in this call.
+    """
     facts = [Fact.of(f) for group in inp.facts for f in group]
     groups = [g for g, group in enumerate(inp.facts) for _f in group]
-    return {"storyline_timeline": tuple(entries(merged_facts(facts, models, groups)))}
+    source = [f.citations[0].article if f.citations else "" for f in facts]
+    need = sorted(paired(facts, groups, source))
+    texts = list(dict.fromkeys(t for i in need for t in (facts[i].text, facts[i].core or facts[i].text)))
+    missing = [t for t in texts if t not in inp.vectors]
+    new: dict[str, np.ndarray] = {}
+    if missing:
+        new = {t: v.astype(np.float16) for t, v in zip(missing, models.judge().encode(missing), strict=True)}
+    known = inp.vectors | new
+    for i in need:
+        f = facts[i]
+        f.vec = known[f.text].astype(np.float32)
+        f.core_vec = known[f.core or f.text].astype(np.float32)
+    return {"storyline_timeline": tuple(entries(merge(facts, groups))), "new_vectors": new}
 
 
 def event_dates(values: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None]:
