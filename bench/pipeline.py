@@ -117,6 +117,16 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x or y else 0.0
 
 
+def replica(a: dict[str, Any], rng: random.Random, vocab: list[str]) -> tuple[str, str | None]:
+    """Text and title of a replica of ``a``: perturbed until it is no near-copy of ``a``."""
+    text = perturb(a["text"], rng, vocab)
+    for _ in range(5):
+        if _jaccard(a["text"], text) < MAX_JACCARD:
+            break
+        text = perturb(text, rng, vocab)
+    return text, perturb(a["title"], rng, vocab) if a["title"] else None
+
+
 def stream(n: int, seed: int) -> list[dict[str, Any]]:
     """The first ``n`` articles of the replicated stream (round after round, each in date order)."""
     base = load_pool()
@@ -132,14 +142,8 @@ def stream(n: int, seed: int) -> list[dict[str, Any]]:
             jitter = {u: round_rng.randint(-3, 3) for u in sorted({a["unit"] for a in base})}
             replicas = []
             for a in base[: n - len(out)]:  # the earliest articles: the stream is cut in date order anyway
-                arng = random.Random(f"{seed}/{r}/{a['id']}")
                 day = dt.date.fromisoformat(a["published"]) - dt.timedelta(days=r * BLOCK_DAYS - jitter[a["unit"]])
-                text = perturb(a["text"], arng, vocab)
-                for _ in range(5):
-                    if _jaccard(a["text"], text) < MAX_JACCARD:
-                        break
-                    text = perturb(text, arng, vocab)
-                title = perturb(a["title"], arng, vocab) if a["title"] else None
+                text, title = replica(a, random.Random(f"{seed}/{r}/{a['id']}"), vocab)
                 replicas.append(
                     {**a, "id": f"bench/r{r}/{a['id']}", "title": title, "text": text, "published": str(day)}
                 )
@@ -306,13 +310,7 @@ def fresh_adds(workdir: Path, parts: Path, n: int, seed: int) -> list[Path]:
     vocab = [w for a in rng.sample(articles, min(len(articles), 2000)) for w in a["text"].split() if w.isalpha()]
     folder.mkdir(parents=True, exist_ok=True)
     for j, a in enumerate(rng.sample(articles, n)):
-        arng = random.Random(f"fresh/{seed}/{a['id']}")
-        text = perturb(a["text"], arng, vocab)
-        for _ in range(5):
-            if _jaccard(a["text"], text) < MAX_JACCARD:
-                break
-            text = perturb(text, arng, vocab)
-        title = perturb(a["title"], arng, vocab) if a["title"] else None
+        text, title = replica(a, random.Random(f"fresh/{seed}/{a['id']}"), vocab)
         new = {**a, "id": f"bench/fresh/{a['id']}", "title": title, "text": text}
         (folder / f"add-{j:04d}.jsonl").write_text(json.dumps({f: new[f] for f in FIELDS}) + "\n", encoding="utf-8")
     (folder / "DONE").write_text("ok")
