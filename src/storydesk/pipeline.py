@@ -1110,7 +1110,8 @@ class Runner:
         bar = _Bar(self.progress, len(keys), "storylines")
         # Largest first, packed by size: a storyline of hundreds of events costs minutes
         # (its facts are judged by the transformer) and one of a single event nothing.
-        size = {sl.id: len(sl.events) for sl in store.storylines(keys)}
+        queued = {sl.id: sl for sl in store.storylines(keys)}  # a queued storyline may be gone since
+        size = {k: len(sl.events) for k, sl in queued.items()}
         chunks = _packed(sorted(keys, key=lambda k: (-size.get(k, 0), k)), size, STORYLINE_EVENTS_PER_TASK, 8)
         pool = self._executor(len(chunks))
         window = 2 * self.workers if pool else 1
@@ -1122,7 +1123,7 @@ class Runner:
             for chunk in chunks:
                 tasks = []
                 stamps = store.stamps(A.STORYLINE_TIMELINE.name, chunk)
-                for sl in store.storylines(chunk):
+                for sl in (queued[k] for k in chunk if k in queued):
                     events = list(sl.events)
                     rows = store.get_rows(A.EVENT_FACTS.name, events)
                     digests = [rows[e].digest if e in rows else None for e in events]

@@ -140,9 +140,15 @@ def merged_facts(facts: Sequence[Fact], models: Models, groups: Sequence[int] | 
     judged by shared words, which costs nothing, so a one-article event needs no
     transformer at all.
     """
-    source = [f.citations[0].article if f.citations else "" for f in facts]
-    embed_facts(facts, models.judge(), only=paired(facts, groups, source))
+    judge = models.judge()
+    embed_facts(facts, lambda texts: dict(zip(texts, judge.encode(texts), strict=True)), _judged(facts, groups))
     return merge(facts, groups)
+
+
+def _judged(facts: Sequence[Fact], groups: Sequence[int] | None) -> set[int]:
+    """The facts with a candidate partner in another article: only those need the transformer's vectors."""
+    source = [f.citations[0].article if f.citations else "" for f in facts]
+    return paired(facts, groups, source)
 
 
 class TimelineStage(EventStage):
@@ -377,18 +383,15 @@ def analyze_storyline(inp: StorylineInput, models: Models) -> Values:
     """
     facts = [Fact.of(f) for group in inp.facts for f in group]
     groups = [g for g, group in enumerate(inp.facts) for _f in group]
-    source = [f.citations[0].article if f.citations else "" for f in facts]
-    need = sorted(paired(facts, groups, source))
-    texts = list(dict.fromkeys(t for i in need for t in (facts[i].text, facts[i].core or facts[i].text)))
-    missing = [t for t in texts if t not in inp.vectors]
     new: dict[str, np.ndarray] = {}
-    if missing:
-        new = {t: v.astype(np.float16) for t, v in zip(missing, models.judge().encode(missing), strict=True)}
-    known = inp.vectors | new
-    for i in need:
-        f = facts[i]
-        f.vec = known[f.text].astype(np.float32)
-        f.core_vec = known[f.core or f.text].astype(np.float32)
+
+    def vectors_of(texts: list[str]) -> dict[str, np.ndarray]:
+        missing = [t for t in texts if t not in inp.vectors]
+        if missing:
+            new.update((t, v.astype(np.float16)) for t, v in zip(missing, models.judge().encode(missing), strict=True))
+        return inp.vectors | new
+
+    embed_facts(facts, vectors_of, _judged(facts, groups))
     return {"storyline_timeline": tuple(entries(merge(facts, groups))), "new_vectors": new}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -26,7 +26,6 @@ from storydesk.article.timexes import (
     fact_words,
     precision,
 )
-from storydesk.embed import Embedder
 from storydesk.models import Article, Citation, TimeExpression, TimelineEntry
 
 #: a fact that ended this long before the first article of its collection is background
@@ -76,21 +75,29 @@ def date_event(
     return None, None, "undated"
 
 
-def embed_facts(facts: Sequence[Fact], embedder: Embedder, only: set[int] | None = None) -> None:
-    """Set ``vec`` and ``core_vec`` of each fact (or only of the facts ``only`` lists), each text embedded once.
+def embed_facts(
+    facts: Sequence[Fact], vectors_of: Callable[[list[str]], Mapping[str, np.ndarray]], only: set[int] | None = None
+) -> None:
+    """Set ``vec`` and ``core_vec`` of each fact (or only of the facts ``only`` lists), each text asked for once.
 
     Merging compares only facts whose spans nest (:func:`paired` lists them), so a
     fact with no candidate partner never needs a vector: embedding just the others
     spends the transformer where it decides something.
+
+    Args:
+        facts: The facts.
+        vectors_of: The vector of each of some distinct texts (an embedder's ``encode``
+            behind a dict, or one that reuses vectors kept from an earlier run).
+        only: Indices of the facts that need vectors; default: all.
     """
     chosen = [f for i, f in enumerate(facts) if only is None or i in only]
     texts = list(dict.fromkeys(t for f in chosen for t in (f.text, f.core or f.text)))
     if not texts:
         return
-    vecs = dict(zip(texts, embedder.encode(texts), strict=True))
+    vecs = vectors_of(texts)
     for f in chosen:
-        f.vec = vecs[f.text]
-        f.core_vec = vecs[f.core or f.text]
+        f.vec = np.asarray(vecs[f.text], dtype=np.float32)
+        f.core_vec = np.asarray(vecs[f.core or f.text], dtype=np.float32)
 
 
 @lru_cache(maxsize=1 << 16)

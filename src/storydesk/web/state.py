@@ -90,16 +90,19 @@ class ListingDesk(Storydesk):
         super().__init__(db)
         self._listing = cache
 
+    def _rows(self) -> list[dict[str, Any]]:
+        """The cached event rows themselves (never handed out: callers get copies)."""
+        rows: list[dict[str, Any]] = self._listing.get("event_rows", super().event_rows)
+        return rows
+
     def event_rows(self) -> list[dict[str, Any]]:
         """Cached event rows, copied (listings add keys to the rows they return)."""
-        rows = self._listing.get("event_rows", super().event_rows)
-        return [dict(r) for r in rows]
+        return [dict(r) for r in self._rows()]
 
     def event_rows_for(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """Cached rows of some events, copied; only those are copied (an event page needs a few of thousands)."""
         by_id: dict[str, dict[str, Any]] = self._listing.get(
-            "event_rows_by_id",
-            lambda: {r["id"]: r for r in self._listing.get("event_rows", super(ListingDesk, self).event_rows)},
+            "event_rows_by_id", lambda: {r["id"]: r for r in self._rows()}
         )
         return [dict(by_id[i]) for i in ids if i in by_id]
 
