@@ -585,3 +585,38 @@ def test_textacy_peer_runs_on_the_same_parse(nlp: Any, tmp_path: Path) -> None:
     assert a.content.text.startswith("“We will not reopen")
     out = evaluate(split="dev", dataset_dir=_synthetic_split(tmp_path))
     assert "textacy" in out["speakers"] and out["peer"]["status"] is None
+
+
+def test_pieces_join_to_the_text_and_end_at_breaks() -> None:
+    from storydesk.nlp import pieces
+
+    text = "Kim arrived in Seoul. “We talk today,” he said.\n\n" * 40 + "Lee waited " * 300 + "x" * 700
+    for limit in (60, 500, 2000):
+        ps = pieces(text, limit)
+        assert "".join(ps) == text and all(len(p) <= limit for p in ps)
+        # every cut but the forced ones (a run of 700 letters) follows a line break, a sentence end or a space
+        assert all(p[-1].isspace() for p in ps[:-1] if "x" * limit not in p)
+    assert pieces("", 10) == [""] and pieces("Short.", 10) == ["Short."]
+    # a line break in the second half of the window wins over a later sentence end
+    assert pieces("One two. Three four five.\nSix seven. Eight.", 40)[0] == "One two. Three four five.\n"
+
+
+@pytest.mark.model
+def test_long_texts_are_parsed_in_pieces_with_the_same_annotations(nlp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text over PIECE_CHARS comes back as one doc over its whole text: offsets, sentences and entities hold."""
+    from storydesk import nlp as nlp_module
+
+    sents = [
+        f"Minister Ana Lind of Norland met {name} in Velm on Monday, officials said." for name in ("Kim", "Lee", "Park")
+    ]
+    text = " ".join(sents * 6)
+    whole = nlp(text)
+    monkeypatch.setattr(nlp_module, "PIECE_CHARS", 200)
+    monkeypatch.setattr(nlp_module, "BATCH_CHARS", 450)
+    (doc, short) = nlp_module.parse_many(nlp, [text, "Kim said so."])
+    assert doc.text == text and short.text == "Kim said so."
+    assert [(s.start_char, s.end_char) for s in doc.sents] == [(s.start_char, s.end_char) for s in whole.sents]
+    assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == [
+        (e.start_char, e.end_char, e.label_) for e in whole.ents
+    ]
+    assert doc.has_annotation("DEP") and len(doc) == len(whole)

@@ -37,7 +37,7 @@ from storydesk.models import (
     Sentence,
     TimeExpression,
 )
-from storydesk.nlp import Models, spacy_identity
+from storydesk.nlp import Models, parse_many, spacy_identity
 
 Values = dict[str, Any]
 
@@ -77,7 +77,7 @@ class ParseStage(ArticleStage):
     """The one spaCy pass: title and body (transient; never stored)."""
 
     name = "parse"
-    version = "parse-1"
+    version = "parse-2"
     requires = (A.ARTICLE,)
     assigns = (A.DOC,)
     settings = ("spacy_model",)
@@ -87,10 +87,10 @@ class ParseStage(ArticleStage):
         return [spacy_identity(models.config.spacy_model)]
 
     def compute_many(self, vs: Sequence[Values], models: Models) -> list[Values]:
-        """Parse bodies in one ``nlp.pipe`` batch (titles are short: one call each)."""
+        """Parse bodies in batches of bounded size, long ones in pieces (:func:`~storydesk.nlp.parse_many`)."""
         nlp = models.nlp
         arts: list[Article] = [v["article"] for v in vs]
-        bodies = list(nlp.pipe((a.text for a in arts), batch_size=max(len(arts), 1)))
+        bodies = parse_many(nlp, [a.text for a in arts])
         out = []
         for a, doc in zip(arts, bodies, strict=True):
             title = nlp(a.title) if a.title else None

@@ -556,6 +556,7 @@ def evaluate(
     from storydesk.attribution import extract_doc
     from storydesk.errors import EvalError
     from storydesk.eval import dataset_path
+    from storydesk.nlp import parse_many
 
     ddir = Path(dataset_dir) if dataset_dir is not None else dataset_path("polnear")
     path = ddir / f"{split}.jsonl"
@@ -570,7 +571,7 @@ def evaluate(
     docs = []
     with nlp.select_pipes(disable=["ner"]):
         # Timed as the pipeline runs the extractor: parse + extraction, no NER.
-        for doc in nlp.pipe((a["text"] for a in arts), batch_size=16):
+        for doc in parse_many(nlp, [a["text"] for a in arts]):  # as the article map parses
             preds.append(extract_doc(doc))
             docs.append(doc)
             n_sents += sum(1 for _ in doc.sents)
