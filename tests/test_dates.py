@@ -8,6 +8,7 @@ or the hashing embedder: no model is needed.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import pytest
 
@@ -253,6 +254,87 @@ def test_merge_with_vectors_uses_embedding_similarity() -> None:
     assert sorted(len(e.citations) for e in entries) == [1, 2]
 
 
+def _reference_candidates(facts: list[Fact], groups: list[int] | None) -> list[tuple[int, int, bool]]:
+    """Candidate pairs by the plain definition, one at a time, in merging's order: ``(i, j, equal spans)``."""
+    from storydesk.event import timeline as tl
+
+    spans = list(dict.fromkeys((f.first, f.last) for f in facts))
+    out = []
+    for sp in spans:
+        idx = [i for i, f in enumerate(facts) if (f.first, f.last) == sp]
+        outers = sorted(
+            o
+            for o in spans
+            if 1 <= (o[1] - o[0]).days <= tl.MAX_NESTING_DAYS
+            and o[1] - o[0] > sp[1] - sp[0]
+            and o[0] <= sp[0]
+            and sp[1] <= o[1]
+        )
+        cands = [(i, j, True) for x, i in enumerate(idx) for j in idx[x + 1 :]]
+        cands += [(i, j, False) for o in outers for i in idx for j, f in enumerate(facts) if (f.first, f.last) == o]
+        out += [(i, j, eq) for i, j, eq in cands if groups is None or groups[i] != groups[j]]
+    return out
+
+
+def _reference_pairs(facts: list[Fact], groups: list[int] | None) -> list[tuple[float, int, int]]:
+    """The pairs alike enough to merge, scored one at a time: equal spans first, each part best first."""
+    from storydesk.event import timeline as tl
+
+    same: list[tuple[float, int, int]] = []
+    nested: list[tuple[float, int, int]] = []
+    for i, j, equal in _reference_candidates(facts, groups):
+        a, b = facts[i], facts[j]
+        mode = "vec" if a.vec is not None and b.vec is not None else "words"
+        if not equal:
+            bar = tl.NESTED_THRESHOLD[mode]
+        elif tl._specific(a, b):
+            bar = tl.SPECIFIC_SPAN_THRESHOLD[mode]
+        else:
+            bar = tl.SAME_SPAN_THRESHOLD[mode]
+        sim = tl.similarity(a, b)
+        if sim >= bar:
+            (same if equal else nested).append((sim, i, j))
+    return sorted(same, key=lambda p: -p[0]) + sorted(nested, key=lambda p: -p[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_candidate_pairs_match_the_plain_definition(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pairs are made and scored in blocks (matrix products for crowded spans): the same pairs, scores and order."""
+    import numpy as np
+
+    from storydesk.event import timeline as tl
+    from storydesk.models import Citation
+
+    rng = np.random.default_rng(seed)
+    monkeypatch.setattr(tl, "_CHUNK_PAIRS", 50)  # crowded spans come in several chunks
+    words = ["dam", "flood", "river", "bank", "vote", "budget", "storm", "bridge", "strike", "court"]
+    day = dt.timedelta(days=1)
+    base = D(2024, 3, 1)
+    spans = [(base, base), (base + 3 * day, base + 3 * day), (base, base + 6 * day), (base, base + 30 * day)]
+    spans += [(D(2024, 1, 1), D(2024, 12, 31)), (base + 2 * day, base + 4 * day)]
+    facts = []
+    for n in range(160):
+        first, last = spans[int(rng.integers(len(spans)))] if n % 7 else spans[0]
+        precision = "day" if first == last else ("range" if (last - first).days < 7 else "month")
+        text = " ".join(rng.choice(words, 3))
+        published = [base + int(rng.integers(0, 5)) * day]
+        f = Fact(first, last, precision, text, [Citation(f"a{n % 23}", n)], core=text.split()[0], published=published)
+        if n % 5:  # the others go without vectors (judged by shared words)
+            # small multiples of 1/8: every dot product is exact, whatever the order of summing
+            f.vec = (rng.integers(-2, 3, 16) / 8).astype(np.float32)
+            f.core_vec = (rng.integers(-2, 3, 16) / 8).astype(np.float32) if n % 3 else None
+        facts.append(f)
+    source = [f.citations[0].article for f in facts]
+    groups = [int(g) for g in rng.integers(0, 12, len(facts))]
+    for grouping in (None, groups):
+        want = _reference_pairs(facts, grouping)
+        assert len(want) > 300  # crowded spans: blocks of several chunks are scored
+        assert tl._candidate_pairs(facts, grouping) == want
+        cands = _reference_candidates(facts, grouping)
+        assert tl.paired(facts, grouping) == {k for i, j, _e in cands for k in (i, j)}
+        assert tl.paired(facts, grouping, source) == {k for i, j, _e in cands if source[i] != source[j] for k in (i, j)}
+
+
 # --------------------------------------------------------------------------- summaries
 
 
@@ -430,6 +512,42 @@ def test_storyline_map_gives_the_same_timeline_with_kept_vectors() -> None:
     again = analyze_storyline(StorylineInput(sl, facts, kept), models)
     assert again["storyline_timeline"] == first["storyline_timeline"]
     assert again["new_vectors"] == {} and Counting.calls == 0
+
+
+def test_event_map_gives_the_same_timeline_with_kept_vectors() -> None:
+    """The event map keeps its fact vectors: a re-run embeds only a new article's facts, and merges the same."""
+    from storydesk.event.analyze import event_pass
+
+    class Counting(HashingEmbedder):
+        texts: ClassVar[list[str]] = []
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            Counting.texts += texts
+            return super().encode(texts)
+
+    models = Models(embedder=Counting(256), sentence_embedder=HashingEmbedder(256))
+    a1, a2, a3 = (article(aid, text) for aid, text in (("a1", A1), ("a2", A2), ("a4", A1.replace("Brek", "Ana Brek"))))
+    first, kept = event_pass(_event_input("ev", [a1, a2]), models, [TimelineStage()])
+    assert kept and set(Counting.texts) == set(kept)  # what was embedded is kept (float16)
+    # the same event again with its kept vectors: nothing embedded, the same timeline
+    Counting.texts = []
+    inp = _event_input("ev", [a1, a2])
+    inp.vectors = kept
+    again, kept_again = event_pass(inp, models, [TimelineStage()])
+    assert Counting.texts == [] and again == first and kept_again is not None and kept_again.keys() == kept.keys()
+    # an article joins: only its new texts are embedded, and the timeline is what a fresh run makes
+    inp = _event_input("ev", [a1, a2, a3])
+    inp.vectors = kept
+    grown, kept_grown = event_pass(inp, models, [TimelineStage()])
+    assert Counting.texts and not set(Counting.texts) & set(kept)
+    Counting.texts = []
+    fresh, _ = event_pass(_event_input("ev", [a1, a2, a3]), models, [TimelineStage()])
+    assert grown == fresh
+    # an article leaves: the vectors of its texts are dropped
+    inp = _event_input("ev", [a1])
+    inp.vectors = kept_grown or {}
+    _values, kept_one = event_pass(inp, models, [TimelineStage()])
+    assert kept_one is not None and set(kept_one) < set(kept_grown or {})
 
 
 # --------------------------------------------------------------------------- seeds (real articles, real model)

@@ -229,15 +229,17 @@ SUMMARY = Artifact(
 STORYLINE_TIMELINE = Artifact(
     "storyline_timeline", "storyline", tuple[TimelineEntry, ...], records(TimelineEntry), "the storyline's timeline"
 )
-#: A cache, not an input: a fact's vector depends on its text alone, and the storyline map
-#: rounds every vector to float16 whether it was kept here or computed afresh, so its
-#: output is the same with or without these rows (Spark, which keeps none, agrees).
+#: A cache, not an input: a fact's vector depends on its text alone, and the event and
+#: storyline maps round every vector to float16 whether it was kept here or computed
+#: afresh, so their output is the same with or without these rows (Spark, which keeps
+#: none, agrees). The event map writes an event's row (dropping texts gone from it),
+#: the storyline map adds the vectors it embedded.
 FACT_VECTORS = Artifact(
     "fact_vectors",
     "event",
     dict,
     TextVectorsCodec(),
-    "float16 judge vectors of the event's fact texts, kept by the storyline map so a change re-embeds only new facts",
+    "float16 judge vectors of the event's fact texts, kept so that a change re-embeds only new facts",
 )
 
 #: Every declared artifact, by name.

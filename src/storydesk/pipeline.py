@@ -58,9 +58,10 @@ from storydesk.event.analyze import (
     EventStage,
     StorylineInput,
     StorylineTimelineStage,
-    analyze_event,
+    TimelineStage,
     analyze_storyline,
     event_dates,
+    event_pass,
 )
 from storydesk.models import Article, DatedFact, Event, Sentence, Storyline, to_dict
 from storydesk.nlp import Models
@@ -306,7 +307,7 @@ def _event_rows(job: EventJob, models: Models | None = None) -> list[Rows]:
     out = []
     for task in tasks:
         stages = [by_name[n] for n in task.stages]
-        res = analyze_event(task.input, models, stages)
+        res, kept = event_pass(task.input, models, stages)
         digests = dict(task.event_digests)
         rows = []
         for st in stages:
@@ -318,6 +319,8 @@ def _event_rows(job: EventJob, models: Models | None = None) -> list[Rows]:
                 row = ArtifactRow(task.input.event.id, st.version, fp, digest_of(data), data)
                 digests[a.name] = row.digest
                 rows.append((a.name, row))
+        if kept is not None and kept.keys() != task.input.vectors.keys():
+            rows.append((A.FACT_VECTORS.name, fact_vector_row(task.input.event.id, kept)))
         out.append(rows)
     return out
 
@@ -352,22 +355,28 @@ def _storyline_job(job: tuple[list[str], list[tuple[StorylineInput, str]]]) -> l
 FACT_VECTORS_VERSION = "fact-vectors-1"
 
 
+def fact_vector_row(event: str, vectors: dict[str, np.ndarray]) -> ArtifactRow:
+    """An event's :data:`~storydesk.artifacts.FACT_VECTORS` row."""
+    data = A.FACT_VECTORS.codec.encode(vectors)
+    return ArtifactRow(event, FACT_VECTORS_VERSION, "", digest_of(data), data)
+
+
 def fact_vector_rows(
     events: Sequence[str],
     facts: Sequence[Sequence[DatedFact]],
     old: dict[str, dict[str, np.ndarray]],
     new: dict[str, np.ndarray],
 ) -> list[ArtifactRow]:
-    """The fact-vector rows of the events that gained vectors: each keeps only its current facts' texts."""
+    """The fact-vector rows of the events that gained vectors in the storyline map.
+
+    The event map drops the vectors of texts gone from an event (it sees all of its
+    facts, merged or not); this only adds.
+    """
     rows = []
     for e, group in zip(events, facts, strict=True):
-        texts = {t for f in group for t in (f.text, f.core or f.text)}
-        add = {t: new[t] for t in texts if t in new}
-        if not add:
-            continue
-        kept = {t: v for t, v in old.get(e, {}).items() if t in texts} | add
-        data = A.FACT_VECTORS.codec.encode(kept)
-        rows.append(ArtifactRow(e, FACT_VECTORS_VERSION, "", digest_of(data), data))
+        add = {t: new[t] for f in group for t in (f.text, f.core or f.text) if t in new}
+        if add:
+            rows.append(fact_vector_row(e, old.get(e, {}) | add))
     return rows
 
 
@@ -1043,6 +1052,11 @@ class Runner:
             task.event_digests = {a.name: edig.get(a.name) for a in reads if a.name not in made}
             task.stages = tuple(stale)
             out.append(task)
+        # the fact vectors kept from the last run, for the events whose timeline is made again
+        again = [t.input.event.id for t in out if TimelineStage.name in t.stages]
+        kept = store.get(A.FACT_VECTORS, again) if again else {}
+        for t in out:
+            t.input.vectors = kept.get(t.input.event.id) or {}
         return out
 
     def _event_map(self, stages: list[EventStage], partial: bool) -> dict[str, Any]:

@@ -55,6 +55,8 @@ class EventInput:
         per_article: Article-map artifacts by artifact name, then article id.
         duplicates: Article id -> the original it copies (None for originals).
         provided: Event artifacts stored earlier that a re-run stage reads (by name).
+        vectors: float16 judge vectors of fact texts kept from earlier runs
+            (:data:`~storydesk.artifacts.FACT_VECTORS`); they save time and never change the output.
     """
 
     event: Event
@@ -63,6 +65,7 @@ class EventInput:
     per_article: dict[str, dict[str, Any]] = field(default_factory=dict)
     duplicates: dict[str, str | None] = field(default_factory=dict)
     provided: dict[str, Any] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class _Pass:
@@ -77,6 +80,8 @@ class _Pass:
         #: the articles the comparisons read: the earliest ``Config.event_max_articles``
         self.articles = inp.articles[: max(models.config.event_max_articles, 1)]
         self._read = {a.id for a in self.articles}
+        #: the event's fact vectors to keep, once the timeline stage has run
+        self.kept_vectors: dict[str, np.ndarray] | None = None
 
     def art(self, name: str) -> dict[str, Any]:
         """An article-map artifact of the articles read (missing ones left out)."""
@@ -133,15 +138,44 @@ class EventStage:
         raise NotImplementedError
 
 
-def merged_facts(facts: Sequence[Fact], models: Models, groups: Sequence[int] | None = None) -> list[Fact]:
+class FactVectors:
+    """Judge vectors of fact texts, each rounded to float16: those kept from earlier runs, and those embedded now.
+
+    Every vector is rounded, kept or new, so what is merged with them is the same
+    whichever were kept (and Spark, which keeps none, agrees).
+    """
+
+    def __init__(self, models: Models, known: Mapping[str, np.ndarray] | None = None) -> None:
+        self.models = models
+        self.known: Mapping[str, np.ndarray] = known or {}
+        #: the vectors embedded by this object
+        self.new: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The vector of each text, embedding only those neither kept nor embedded yet."""
+        missing = [t for t in texts if t not in self.known and t not in self.new]
+        if missing:
+            vecs = self.models.judge().encode(missing)
+            self.new.update((t, v.astype(np.float16)) for t, v in zip(missing, vecs, strict=True))
+        return {t: self.known[t] if t in self.known else self.new[t] for t in texts}
+
+
+def merged_facts(
+    facts: Sequence[Fact], models: Models, groups: Sequence[int] | None = None, vectors: FactVectors | None = None
+) -> list[Fact]:
     """Facts merged across outlets: the transformer judges only facts with a candidate partner in another article.
 
     Two facts of one article are rarely the same fact told twice; their pairs are
     judged by shared words, which costs nothing, so a one-article event needs no
     transformer at all.
+
+    Args:
+        facts: Dated facts.
+        models: The process's models (the judge).
+        groups: As for :func:`~storydesk.event.timeline.merge`.
+        vectors: Where vectors come from (default: embedded afresh).
     """
-    judge = models.judge()
-    embed_facts(facts, lambda texts: dict(zip(texts, judge.encode(texts), strict=True)), _judged(facts, groups))
+    embed_facts(facts, vectors or FactVectors(models), _judged(facts, groups))
     return merge(facts, groups)
 
 
@@ -155,7 +189,7 @@ class TimelineStage(EventStage):
     """When the event happened, and its timeline of dated facts."""
 
     name = "timeline"
-    version = "timeline-6"
+    version = "timeline-7"
     requires = (A.EVENTS, A.ARTICLE, A.TIMEXES, A.FACTS)
     assigns = (A.EVENT_DATES, A.TIMELINE, A.EVENT_FACTS)
 
@@ -167,7 +201,12 @@ class TimelineStage(EventStage):
         """Date the event and merge its facts."""
         all_timexes = p.inp.per_article.get("timexes", {})
         start, end, how = date_event(p.inp.articles, {k: list(v) for k, v in all_timexes.items()})
-        facts = merged_facts([Fact.of(f) for a in p.articles for f in p.art("facts").get(a.id, ())], p.models)
+        raw = [Fact.of(f) for a in p.articles for f in p.art("facts").get(a.id, ())]
+        vectors = FactVectors(p.models, p.inp.vectors)
+        facts = merged_facts(raw, p.models, vectors=vectors)
+        # kept for the next run: the vectors of the texts still here (the storyline map adds its own)
+        texts = {t for f in raw for t in (f.text, f.core or f.text)}
+        p.kept_vectors = {t: v for t, v in p.inp.vectors.items() if t in texts} | vectors.new
         return {
             "event_dates": {
                 "start": start.isoformat() if start else None,
@@ -296,13 +335,20 @@ def analyze_event(inp: EventInput, models: Models, stages: Sequence[EventStage] 
     Returns:
         The event artifacts computed, by name.
     """
+    return event_pass(inp, models, stages)[0]
+
+
+def event_pass(
+    inp: EventInput, models: Models, stages: Sequence[EventStage] = EVENT_STAGES
+) -> tuple[Values, dict[str, np.ndarray] | None]:
+    """:func:`analyze_event`, and the event's fact vectors to keep (None unless the timeline stage ran)."""
     p = _Pass(inp, models)
     done: Values = {}
     for st in stages:
         out = st.compute(p)
         p.out.update(out)
         done.update(out)
-    return done
+    return done, p.kept_vectors
 
 
 @dataclass(frozen=True)
@@ -359,7 +405,7 @@ class StorylineTimelineStage:
     """A storyline's timeline: its events' timelines, with the same fact told in two events folded into one."""
 
     name: ClassVar[str] = "storyline_timeline"
-    version: ClassVar[str] = "storyline-timeline-4"
+    version: ClassVar[str] = "storyline-timeline-5"
     scope: ClassVar[str] = "storyline"
     requires: ClassVar[tuple[Artifact, ...]] = (A.STORYLINES, A.EVENTS, A.EVENT_FACTS)
     assigns: ClassVar[tuple[Artifact, ...]] = (A.STORYLINE_TIMELINE,)
@@ -383,15 +429,9 @@ def analyze_storyline(inp: StorylineInput, models: Models) -> Values:
     """
     facts = [Fact.of(f) for group in inp.facts for f in group]
     groups = [g for g, group in enumerate(inp.facts) for _f in group]
-    new: dict[str, np.ndarray] = {}
-
-    def vectors_of(texts: list[str]) -> dict[str, np.ndarray]:
-        missing = [t for t in texts if t not in inp.vectors]
-        if missing:
-            new.update((t, v.astype(np.float16)) for t, v in zip(missing, models.judge().encode(missing), strict=True))
-        return inp.vectors | new
-
-    embed_facts(facts, vectors_of, _judged(facts, groups))
+    vectors = FactVectors(models, inp.vectors)
+    embed_facts(facts, vectors, _judged(facts, groups))
+    new = vectors.new
     return {"storyline_timeline": tuple(entries(merge(facts, groups))), "new_vectors": new}
 
 

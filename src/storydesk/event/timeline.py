@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -195,18 +196,38 @@ def _restated_coarser(x: tuple[dt.date, dt.date, int], y: tuple[dt.date, dt.date
     return x[2] > 0 and y[2] == 0 and x[0] <= y[0] and y[1] <= x[1] and x[:2] != y[:2]
 
 
-def _pairs(
-    facts: Sequence[Fact], groups: Sequence[int] | None = None
-) -> Iterator[tuple[int, int, dict[str, float], bool]]:
-    """Every pair of facts that may state the same thing: ``(i, j, thresholds, same span)``.
+#: a block of pairs at least this large (a span shared by many facts) is scored by a matrix product
+_BLOCK_PAIRS = 256
+#: most pairs made or scored at once (bounds memory when thousands of facts share a span)
+_CHUNK_PAIRS = 1 << 18
+
+
+@dataclass
+class _Pairs:
+    """Some candidate pairs ``(i[k], j[k])``, with whether their spans are equal.
+
+    A block of many pairs also carries its ``rows`` and ``cols`` (fact indices) and
+    each pair's place ``(x, y)`` in them, to be scored by one matrix product.
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    equal: np.ndarray
+    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def _candidates(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> Iterator[_Pairs]:
+    """Every pair of facts that may state the same thing, in a fixed order, a piece at a time.
 
     Facts may be one when their spans are equal, or when one lies inside the other
-    (spans up to :data:`MAX_NESTING_DAYS`). With ``groups``, facts of one group are never paired
+    (spans up to :data:`MAX_NESTING_DAYS`). Span by span, in order of first
+    appearance: its pairs of equal span, then its pairs with each longer span
+    holding it, in date order. With ``groups``, facts of one group are never paired
     (they were merged, or kept apart, already).
     """
     by_span: dict[tuple[dt.date, dt.date], list[int]] = defaultdict(list)
-    for i, f in enumerate(facts):
-        by_span[(f.first, f.last)].append(i)
+    for n, f in enumerate(facts):
+        by_span[(f.first, f.last)].append(n)
     # spans short enough to hold other spans, indexed by month for the nesting search
     outer_by_month: dict[tuple[int, int], list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for sp in by_span:
@@ -215,25 +236,64 @@ def _pairs(
             while (y, m) <= (sp[1].year, sp[1].month):
                 outer_by_month[(y, m)].append(sp)
                 y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    group = np.asarray(groups, dtype=np.int64) if groups is not None else None
+    small_i: list[int] = []
+    small_j: list[int] = []
+    small_eq: list[bool] = []
 
-    def apart(i: int, j: int) -> bool:
-        return groups is not None and groups[i] == groups[j]
+    def pending() -> Iterator[_Pairs]:
+        if small_i:
+            yield _Pairs(np.asarray(small_i, np.int64), np.asarray(small_j, np.int64), np.asarray(small_eq, bool))
+            small_i.clear()
+            small_j.clear()
+            small_eq.clear()
+
+    def block(rows: list[int], cols: list[int], equal: bool) -> Iterator[_Pairs]:
+        r, c = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        step = max(1, _CHUNK_PAIRS // len(c))
+        for r0 in range(0, len(r) - (1 if equal else 0), step):
+            part = r[r0 : r0 + step]
+            if equal:  # the upper triangle: each pair of equal span once
+                x, y = np.nonzero(np.arange(len(c))[None, :] > (r0 + np.arange(len(part)))[:, None])
+            else:
+                x, y = np.divmod(np.arange(len(part) * len(c)), len(c))
+            i, j = part[x], c[y]
+            if group is not None:
+                keep = group[i] != group[j]
+                x, y, i, j = x[keep], y[keep], i[keep], j[keep]
+            if len(i):
+                yield _Pairs(i, j, np.full(len(i), equal), (part, c, x, y))
 
     for sp, idx in by_span.items():
-        for x in range(len(idx)):
-            for y in range(x + 1, len(idx)):
-                if apart(idx[x], idx[y]):
-                    continue
-                table = SPECIFIC_SPAN_THRESHOLD if _specific(facts[idx[x]], facts[idx[y]]) else SAME_SPAN_THRESHOLD
-                yield idx[x], idx[y], table, True
-        outers = sorted({o for o in outer_by_month.get((sp[0].year, sp[0].month), []) if o != sp and _nested(o, sp)})
-        for o in outers:
-            if (o[1] - o[0]) <= (sp[1] - sp[0]):
-                continue  # count each nested pair once, from its inner span
-            for i in idx:
-                for j in by_span[o]:
-                    if not apart(i, j):
-                        yield i, j, NESTED_THRESHOLD, False
+        k = len(idx)
+        if k * (k - 1) // 2 >= _BLOCK_PAIRS:
+            yield from pending()
+            yield from block(idx, idx, True)
+        else:
+            for x in range(k):
+                for y in range(x + 1, k):
+                    if group is None or groups[idx[x]] != groups[idx[y]]:  # type: ignore[index]
+                        small_i.append(idx[x])
+                        small_j.append(idx[y])
+                        small_eq.append(True)
+        length = sp[1] - sp[0]
+        month = outer_by_month.get((sp[0].year, sp[0].month), [])
+        for o in sorted({o for o in month if o[1] - o[0] > length and _nested(o, sp)}):
+            # each nested pair once, from its inner span
+            outer = by_span[o]
+            if k * len(outer) >= _BLOCK_PAIRS:
+                yield from pending()
+                yield from block(idx, outer, False)
+            else:
+                for i in idx:
+                    for j in outer:
+                        if group is None or groups[i] != groups[j]:  # type: ignore[index]
+                            small_i.append(i)
+                            small_j.append(j)
+                            small_eq.append(False)
+        if len(small_i) >= _CHUNK_PAIRS:
+            yield from pending()
+    yield from pending()
 
 
 def paired(facts: Sequence[Fact], groups: Sequence[int] | None = None, source: Sequence[str] | None = None) -> set[int]:
@@ -244,24 +304,98 @@ def paired(facts: Sequence[Fact], groups: Sequence[int] | None = None, source: S
         groups: As for :func:`merge`.
         source: The article of each fact: when given, only partners from another article count.
     """
-    return {k for i, j, _t, _s in _pairs(facts, groups) if source is None or source[i] != source[j] for k in (i, j)}
+    hit = np.zeros(len(facts), dtype=bool)
+    src = np.unique(np.asarray(source, dtype=object), return_inverse=True)[1] if source is not None else None
+    for p in _candidates(facts, groups):
+        i, j = p.i, p.j
+        if src is not None:
+            keep = src[i] != src[j]
+            i, j = i[keep], j[keep]
+        hit[i] = True
+        hit[j] = True
+    return set(np.flatnonzero(hit).tolist())
+
+
+class _Scorer:
+    """Similarity (:func:`similarity`) of many pairs of facts at once, and the bar each pair must clear."""
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        self.facts = facts
+        n = len(facts)
+        dim = next((len(f.vec) for f in facts if f.vec is not None), 0)
+        self.has_vec = np.array([f.vec is not None for f in facts], dtype=bool)
+        self.has_core = np.array([f.vec is not None and f.core_vec is not None for f in facts], dtype=bool)
+        self.vec = np.zeros((n, dim), dtype=np.float32)
+        self.core = np.zeros((n, dim), dtype=np.float32)
+        for n_, f in enumerate(facts):
+            if f.vec is not None:
+                self.vec[n_] = f.vec
+            if f.vec is not None and f.core_vec is not None:
+                self.core[n_] = f.core_vec
+        # a same-span pair is held to the lower bar when it is dated to a telling day (see _specific)
+        self.dayish = np.array([f.precision in ("day", "range") for f in facts], dtype=bool)
+        self.on_published = np.array([any(f.first <= d <= f.last for d in f.published) for f in facts], dtype=bool)
+
+    def scores(self, p: _Pairs) -> np.ndarray:
+        """The similarity of each pair (float64 of the float32 dot products)."""
+        i, j = p.i, p.j
+        both = self.has_vec[i] & self.has_vec[j]
+        sim = np.zeros(len(i), dtype=np.float64)
+        if both.any():
+            if p.block is not None:
+                rows, cols, x, y = p.block
+                s = (self.vec[rows] @ self.vec[cols].T)[x, y]
+                c = (self.core[rows] @ self.core[cols].T)[x, y]
+            else:
+                s = np.einsum("ij,ij->i", self.vec[i], self.vec[j])
+                c = np.einsum("ij,ij->i", self.core[i], self.core[j])
+            cored = self.has_core[i] & self.has_core[j]
+            sim = np.where(cored, np.maximum(s, c), s).astype(np.float64)
+        for k in np.flatnonzero(~both).tolist():
+            a, b = self.facts[int(i[k])], self.facts[int(j[k])]
+            sim[k] = max(_overlap(a.text, b.text), _overlap(a.core or a.text, b.core or b.text))
+        return sim
+
+    def bars(self, p: _Pairs) -> np.ndarray:
+        """The similarity each pair needs (:data:`SAME_SPAN_THRESHOLD` and the others)."""
+        i, j = p.i, p.j
+        both = self.has_vec[i] & self.has_vec[j]
+        specific = self.dayish[i] & ~self.on_published[i] & ~self.on_published[j]
+        vec = np.where(
+            p.equal,
+            np.where(specific, SPECIFIC_SPAN_THRESHOLD["vec"], SAME_SPAN_THRESHOLD["vec"]),
+            NESTED_THRESHOLD["vec"],
+        )
+        words = np.where(
+            p.equal,
+            np.where(specific, SPECIFIC_SPAN_THRESHOLD["words"], SAME_SPAN_THRESHOLD["words"]),
+            NESTED_THRESHOLD["words"],
+        )
+        return np.where(both, vec, words).astype(np.float64)
 
 
 def _candidate_pairs(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> list[tuple[float, int, int]]:
     """Pairs of facts that may state the same thing, alike enough, with their similarity.
 
-    Pairs with equal spans come first, then nested ones; each part best first.
+    Pairs with equal spans come first, then nested ones; each part best first (ties
+    in the order :func:`_candidates` makes them).
     """
-    same: list[tuple[float, int, int]] = []
-    nested: list[tuple[float, int, int]] = []
-    for i, j, table, equal in _pairs(facts, groups):
-        fi, fj = facts[i], facts[j]
-        mode = "vec" if fi.vec is not None and fj.vec is not None else "words"
-        sim = similarity(fi, fj)
-        if sim >= table[mode]:
-            (same if equal else nested).append((sim, i, j))
+    scorer = _Scorer(facts)
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for p in _candidates(facts, groups):
+        sim = scorer.scores(p)
+        ok = sim >= scorer.bars(p)
+        kept.append((sim[ok], p.i[ok], p.j[ok], p.equal[ok]))
+    if not kept:
+        return []
+    sim, i, j, equal = (np.concatenate(parts) for parts in zip(*kept, strict=True))
+    out: list[tuple[float, int, int]] = []
     # Equal dates are the stronger evidence: those pairs are joined first.
-    return sorted(same, key=lambda p: -p[0]) + sorted(nested, key=lambda p: -p[0])
+    for part in (equal, ~equal):
+        s, a, b = sim[part], i[part], j[part]
+        order = np.argsort(-s, kind="stable")
+        out += zip(s[order].tolist(), a[order].tolist(), b[order].tolist(), strict=True)
+    return out
 
 
 def merge(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> list[Fact]:
