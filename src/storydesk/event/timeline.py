@@ -101,9 +101,13 @@ def embed_facts(
         f.core_vec = np.asarray(vecs[f.core or f.text], dtype=np.float32)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def _bag(text: str) -> frozenset[str]:
-    """Content words of a text without date words (cached: merging compares each text many times)."""
+    """Content words of a text without date words (cached: merging compares each text many times).
+
+    Only pairs without vectors (facts of one article) are compared by words, within
+    one event: a small cache covers them and keeps a worker's memory flat.
+    """
     return fact_words(text)
 
 
