@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -391,10 +393,20 @@ class Storyline:
 # --------------------------------------------------------------------------- codec
 
 
+#: field names of each record class met by :func:`to_dict` (None: not a record)
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
 def to_dict(obj: Any) -> Any:
     """Convert a record (or a tuple/list/dict of records) to JSON-ready data."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    cls = type(obj)
+    try:
+        names = _NAMES[cls]
+    except KeyError:
+        record = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(obj)) if record else None
+    if names is not None:
+        return {n: to_dict(getattr(obj, n)) for n in names}
     if isinstance(obj, dt.date):
         return obj.isoformat()
     if isinstance(obj, tuple | list):
@@ -404,40 +416,56 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+# Converters from JSON data to annotated types, built once per type: the store decodes
+# hundreds of thousands of records in a build, and resolving the annotations of every
+# field of every record again (dataclasses.fields, typing.get_origin) was most of it.
+_CONVERTERS: dict[Any, Callable[[Any], Any]] = {}
+_FIELDS: dict[type, list[tuple[str, Callable[[Any], Any]]]] = {}
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    """Cached resolved type hints of a record class."""
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _same(value: Any) -> Any:
+    return value
 
 
-def _convert(tp: Any, value: Any) -> Any:
-    """Convert JSON data ``value`` to the annotated type ``tp``."""
-    if value is None:
-        return None
+def _to_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _converter(tp: Any) -> Callable[[Any], Any]:
+    """The function converting JSON data to the annotated type ``tp`` (None stays None)."""
+    if tp in _CONVERTERS:
+        return _CONVERTERS[tp]
+    fn: Callable[[Any], Any] = _same
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(args[0], value) if len(args) == 1 else value
-    if origin is tuple:
+        if len(args) == 1:
+            fn = _converter(args[0])
+    elif origin is tuple:
         targs = typing.get_args(tp)
-        inner = targs[0] if targs else Any
-        return tuple(_convert(inner, v) for v in value)
-    if tp is dt.date:
-        return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return from_dict(tp, value)
-    return value
+        inner = _converter(targs[0] if targs else Any)
+        fn = functools.partial(_tuple_of, inner)
+    elif tp is dt.date:
+        fn = _to_date
+    elif isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        fn = functools.partial(from_dict, tp)
+    conv = fn if fn is _same else functools.partial(_unless_none, fn)
+    _CONVERTERS[tp] = conv
+    return conv
+
+
+def _unless_none(fn: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else fn(value)
+
+
+def _tuple_of(inner: Callable[[Any], Any], value: Any) -> tuple[Any, ...]:
+    return tuple(inner(v) for v in value)
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build record ``cls`` from data produced by :func:`to_dict`; unknown keys are ignored."""
-    hints = _hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
-    return cls(**kwargs)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = _FIELDS[cls] = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: conv(data[name]) for name, conv in fields if name in data})
