@@ -285,9 +285,13 @@ def _reference_pairs(facts: list[Fact], groups: list[int] | None) -> list[tuple[
     for i, j, equal in _reference_candidates(facts, groups):
         a, b = facts[i], facts[j]
         mode = "vec" if a.vec is not None and b.vec is not None else "words"
+        # a telling date: a day or range off both facts' publication days
+        telling = a.precision in ("day", "range") and not any(
+            a.first <= d <= a.last for d in (*a.published, *b.published)
+        )
         if not equal:
             bar = tl.NESTED_THRESHOLD[mode]
-        elif tl._specific(a, b):
+        elif telling:
             bar = tl.SPECIFIC_SPAN_THRESHOLD[mode]
         else:
             bar = tl.SAME_SPAN_THRESHOLD[mode]

@@ -45,6 +45,7 @@ BATCH_CHARS = 40_000
 #: where a text may be cut: after a line break, or after a sentence end (closing quotes included)
 _LINE = re.compile(r"\n\s*")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
+_SPACE = re.compile(r"\s+")
 
 
 def pieces(text: str, limit: int = PIECE_CHARS) -> list[str]:
@@ -59,7 +60,7 @@ def pieces(text: str, limit: int = PIECE_CHARS) -> list[str]:
     while len(text) - start > limit:
         window = text[start : start + limit]
         end = 0
-        for pattern in (_LINE, _SENTENCE_END, re.compile(r"\s+")):
+        for pattern in (_LINE, _SENTENCE_END, _SPACE):
             for m in pattern.finditer(window):
                 end = m.end()
             if end > (limit // 2 if pattern is _LINE else 0):

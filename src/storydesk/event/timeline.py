@@ -139,17 +139,6 @@ NESTED_THRESHOLD = {"vec": 0.6, "words": 0.4}
 MAX_NESTING_DAYS = 92
 
 
-def _specific(a: Fact, b: Fact) -> bool:
-    """Whether two facts of equal span share a telling date: a day or range off their publication days.
-
-    Much happens "on Monday" in a Monday paper; two outlets dating something to the
-    same earlier Friday and Saturday are likely telling the same story.
-    """
-    if a.precision not in ("day", "range"):
-        return False
-    return not any(a.first <= p <= a.last for p in (*a.published, *b.published))
-
-
 def _nested(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date]) -> bool:
     return (a[0] <= b[0] and b[1] <= a[1]) or (b[0] <= a[0] and a[1] <= b[1])
 
@@ -336,12 +325,15 @@ class _Scorer:
                 self.vec[n_] = f.vec
             if f.vec is not None and f.core_vec is not None:
                 self.core[n_] = f.core_vec
-        # a same-span pair is held to the lower bar when it is dated to a telling day (see _specific)
+        # A same-span pair is held to the lower bar when its date is telling: a day or range
+        # off both facts' publication days. Much happens "on Monday" in a Monday paper; two
+        # outlets dating something to the same earlier Friday and Saturday are likely telling
+        # the same story.
         self.dayish = np.array([f.precision in ("day", "range") for f in facts], dtype=bool)
         self.on_published = np.array([any(f.first <= d <= f.last for d in f.published) for f in facts], dtype=bool)
 
-    def scores(self, p: _Pairs) -> np.ndarray:
-        """The similarity of each pair (float64 of the float32 dot products)."""
+    def judge(self, p: _Pairs) -> tuple[np.ndarray, np.ndarray]:
+        """The similarity of each pair (float64 of the float32 dot products) and the similarity it needs."""
         i, j = p.i, p.j
         both = self.has_vec[i] & self.has_vec[j]
         sim = np.zeros(len(i), dtype=np.float64)
@@ -355,27 +347,18 @@ class _Scorer:
                 c = np.einsum("ij,ij->i", self.core[i], self.core[j])
             cored = self.has_core[i] & self.has_core[j]
             sim = np.where(cored, np.maximum(s, c), s).astype(np.float64)
-        for k in np.flatnonzero(~both).tolist():
-            a, b = self.facts[int(i[k])], self.facts[int(j[k])]
-            sim[k] = max(_overlap(a.text, b.text), _overlap(a.core or a.text, b.core or b.text))
-        return sim
-
-    def bars(self, p: _Pairs) -> np.ndarray:
-        """The similarity each pair needs (:data:`SAME_SPAN_THRESHOLD` and the others)."""
-        i, j = p.i, p.j
-        both = self.has_vec[i] & self.has_vec[j]
+        for k in np.flatnonzero(~both).tolist():  # by shared words (facts of one article)
+            sim[k] = similarity(self.facts[int(i[k])], self.facts[int(j[k])])
         specific = self.dayish[i] & ~self.on_published[i] & ~self.on_published[j]
-        vec = np.where(
-            p.equal,
-            np.where(specific, SPECIFIC_SPAN_THRESHOLD["vec"], SAME_SPAN_THRESHOLD["vec"]),
-            NESTED_THRESHOLD["vec"],
-        )
-        words = np.where(
-            p.equal,
-            np.where(specific, SPECIFIC_SPAN_THRESHOLD["words"], SAME_SPAN_THRESHOLD["words"]),
-            NESTED_THRESHOLD["words"],
-        )
-        return np.where(both, vec, words).astype(np.float64)
+        bar = {
+            mode: np.where(
+                p.equal,
+                np.where(specific, SPECIFIC_SPAN_THRESHOLD[mode], SAME_SPAN_THRESHOLD[mode]),
+                NESTED_THRESHOLD[mode],
+            )
+            for mode in ("vec", "words")
+        }
+        return sim, np.where(both, bar["vec"], bar["words"]).astype(np.float64)
 
 
 def _candidate_pairs(facts: Sequence[Fact], groups: Sequence[int] | None = None) -> list[tuple[float, int, int]]:
@@ -387,8 +370,8 @@ def _candidate_pairs(facts: Sequence[Fact], groups: Sequence[int] | None = None)
     scorer = _Scorer(facts)
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for p in _candidates(facts, groups):
-        sim = scorer.scores(p)
-        ok = sim >= scorer.bars(p)
+        sim, bar = scorer.judge(p)
+        ok = sim >= bar
         kept.append((sim[ok], p.i[ok], p.j[ok], p.equal[ok]))
     if not kept:
         return []
