@@ -620,3 +620,31 @@ def test_long_texts_are_parsed_in_pieces_with_the_same_annotations(nlp: Any, mon
         (e.start_char, e.end_char, e.label_) for e in whole.ents
     ]
     assert doc.has_annotation("DEP") and len(doc) == len(whole)
+
+
+@pytest.mark.model
+def test_the_parse_stage_gives_each_article_its_own_title() -> None:
+    """Titles are parsed together: an article without one must not shift the others' titles."""
+    import dataclasses
+
+    from storydesk.article.analyze import ParseStage
+    from storydesk.models import Article
+    from storydesk.nlp import Models
+
+    base = Article(id="a", source="s", text="Kim met Lee in Seoul on Monday.", title=None)
+    arts = [
+        dataclasses.replace(base, id="a", title="Talks resume in Seoul"),
+        dataclasses.replace(base, id="b", title=None),
+        dataclasses.replace(base, id="c", title="Floods force 300 families out"),
+        dataclasses.replace(base, id="d", title=""),
+    ]
+    out = ParseStage().compute_many([{"article": a} for a in arts], Models())
+    titles = [v["doc"][1] for v in out]
+    assert [t.text if t is not None else None for t in titles] == [
+        "Talks resume in Seoul",
+        None,
+        "Floods force 300 families out",
+        None,
+    ]
+    assert all(v["doc"][0].text == base.text for v in out)
+    assert [e.text for e in titles[0].ents] == [e.text for e in Models().nlp("Talks resume in Seoul").ents]

@@ -91,11 +91,8 @@ class ParseStage(ArticleStage):
         nlp = models.nlp
         arts: list[Article] = [v["article"] for v in vs]
         bodies = parse_many(nlp, [a.text for a in arts])
-        out = []
-        for a, doc in zip(arts, bodies, strict=True):
-            title = nlp(a.title) if a.title else None
-            out.append({"doc": (doc, title)})
-        return out
+        titles = iter(nlp.pipe([a.title for a in arts if a.title]))
+        return [{"doc": (doc, next(titles) if a.title else None)} for a, doc in zip(arts, bodies, strict=True)]
 
     def compute(self, v: Values, models: Models) -> Values:
         """Parse one article."""
