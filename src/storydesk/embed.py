@@ -106,10 +106,9 @@ class OnnxMiniLM:
     Args:
         max_tokens: Truncation length; news leads rarely need more than 128.
         threads: onnxruntime intra-op threads (default: all cores).
-        batch_size: Texts per forward pass (sorted by length to limit padding). Small
-            batches run faster per text on one core (8 texts: about a tenth faster than 32
-            on news sentences and leads, activations staying in cache), and give the same
-            vectors to the last bit.
+        batch_size: Texts per forward pass (sorted by length to limit padding). Batches
+            of 8 ran about a tenth faster per text than 32 on one core, for news sentences
+            and leads alike (docs/benchmarks.md); a text's vector is the same either way.
         cache: Vectors of this many recent texts kept (0: none); the event map's judge
             keeps some, since an event's quotes are judged again each time it grows.
     """
