@@ -235,3 +235,36 @@ def test_hypothesis_and_citation_figures() -> None:
 
 def test_tokens_fold_and_stem() -> None:
     assert tokens("Reported: the Floods’ reports") == ("report", "the", "flood", "report")
+
+
+def test_centrality_is_the_mean_best_match_in_each_other_article() -> None:
+    """The per-article-pair products give each sentence what the plain definition gives."""
+    from storydesk.event.summarize import _centrality
+
+    rng = np.random.default_rng(3)
+    arts, sents, vecs = [], {}, {}
+    for k, n in enumerate((4, 1, 7, 3)):
+        aid = f"a{k}"
+        arts.append(Article(id=aid, source="s", text="x", title=None))
+        sents[aid] = [Sentence(aid, i, "x", 0, 1) for i in range(n)]
+        for i in range(n):
+            if (k, i) != (2, 5):  # one sentence without a vector
+                v = rng.standard_normal(16).astype(np.float32)
+                vecs[f"{aid}:{i}"] = v / np.linalg.norm(v)
+    got = _centrality(EventText(arts, sents, vecs))
+    assert set(got) == {(a.id, s.index) for a in arts for s in sents[a.id]}
+    for a in arts:
+        for s in sents[a.id]:
+            v = vecs.get(f"{a.id}:{s.index}")
+            if v is None:
+                assert got[(a.id, s.index)] == 0.0
+                continue
+            best = [
+                max(float(vecs[k] @ v) for i in range(len(sents[b.id])) if (k := f"{b.id}:{i}") in vecs)
+                for b in arts
+                if b.id != a.id
+            ]
+            assert got[(a.id, s.index)] == pytest.approx(sum(best) / len(best), abs=1e-6)
+    # an article alone has nothing to be central to
+    alone = _centrality(EventText(arts[:1], {"a0": sents["a0"]}, vecs))
+    assert set(alone.values()) == {0.0}

@@ -283,7 +283,7 @@ class SummarizeStage(EventStage):
     """Headline and cited summary."""
 
     name = "summarize"
-    version = "summary-5"
+    version = "summary-6"
     requires = (A.EVENTS, A.ARTICLE, A.SENTENCES, A.CLAIMS, A.DUPLICATE)
     assigns = (A.SUMMARY,)
     settings = ("event_max_articles", "summary_sentences")

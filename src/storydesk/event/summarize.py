@@ -280,19 +280,18 @@ class EventText:
 
 def _centrality(ev: EventText) -> dict[tuple[str, int], float]:
     """Per sentence: mean over the other articles of its best cosine with their sentences."""
-    out: dict[tuple[str, int], float] = {}
-    mats = {
-        a.id: np.vstack([ev.vecs[k] for s in ev.sentences[a.id] if (k := f"{a.id}:{s.index}") in ev.vecs])
-        for a in ev.articles
-        if any(f"{a.id}:{s.index}" in ev.vecs for s in ev.sentences[a.id])
-    }
-    for a in ev.articles:
-        others = [m for aid, m in mats.items() if aid != a.id]
-        for s in ev.sentences[a.id]:
-            v = ev.vecs.get(f"{a.id}:{s.index}")
-            out[(a.id, s.index)] = (
-                float(np.mean([float(np.max(m @ v)) for m in others])) if v is not None and others else 0.0
-            )
+    rows = {a.id: [s.index for s in ev.sentences[a.id] if f"{a.id}:{s.index}" in ev.vecs] for a in ev.articles}
+    mats = {aid: np.vstack([ev.vecs[f"{aid}:{i}"] for i in idx]) for aid, idx in rows.items() if idx}
+    out = {(a.id, s.index): 0.0 for a in ev.articles for s in ev.sentences[a.id]}
+    for aid, mine in mats.items():
+        others = [m for other, m in mats.items() if other != aid]
+        if not others:
+            continue
+        # one product per pair of articles, not one per sentence and article: an event of
+        # tens of articles has thousands of sentences
+        best = np.stack([(m @ mine.T).max(axis=0) for m in others]).astype(np.float64)
+        for i, mean in zip(rows[aid], best.mean(axis=0).tolist(), strict=True):
+            out[(aid, i)] = mean
     return out
 
 
