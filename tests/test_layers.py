@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "datasets": 0,
     # models
     "nlp": 1,
+    "attribute_table": 1,
     "embed": 1,
     "timex": 1,
     # the article map (attribution is one of its stages)

@@ -516,15 +516,10 @@ def _load_articles(path: Path, limit: int | None) -> list[dict[str, Any]]:
 
 def _full_nlp() -> Any:
     """The extractor's spaCy model with its NER (for the speaker measure; the parse is the same)."""
-    import spacy
-
     from storydesk.attribution import SPACY_MODEL
-    from storydesk.errors import ModelError
+    from storydesk.nlp import load_nlp
 
-    try:
-        return spacy.load(SPACY_MODEL)
-    except OSError as exc:
-        raise ModelError(f"spaCy model {SPACY_MODEL!r} is not installed: {exc}") from exc
+    return load_nlp(SPACY_MODEL)
 
 
 def evaluate(
