@@ -80,11 +80,10 @@ def _test(col: int, spec: Any, strings: Any) -> Test:
 
 @dataclass
 class _Rule:
-    """One pattern of one ruler rule: a test per token, and what to set on which token."""
+    """One pattern of one ruler rule: its place among the rules, a test per token, and which token it sets."""
 
     order: int
     tokens: list[list[Test]]
-    attrs: dict[Any, Any]
     index: int
     found_is_match: bool = False
 
@@ -122,7 +121,7 @@ class AttributeTable:
                     if not tok or any(k not in _ATTRS for k in tok):
                         raise _Unsupported(repr(tok))
                     tokens.append([_test(_ATTRS.index(k), v, strings) for k, v in tok.items()])
-                rule = _Rule(order, tokens, ruler.attrs[order], ruler.indices[order])
+                rule = _Rule(order, tokens, ruler.indices[order])
                 if not -len(tokens) <= rule.index < len(tokens):
                     raise _Unsupported(f"index {rule.index} of {pattern!r}")
                 # indexed under an exact test of its first token, the most selective one
