@@ -115,6 +115,8 @@ def session(master: str | None = None, partitions: int | None = None, app: str =
     settings = {
         "spark.executorEnv.PYTHONHASHSEED": "0",
         "spark.executorEnv.OMP_NUM_THREADS": "1",
+        # numpy's OpenBLAS multiplies spaCy's matrices (nlp.use_numpy_matmul): one thread per task
+        "spark.executorEnv.OPENBLAS_NUM_THREADS": "1",
         "spark.executorEnv.STORYDESK_THREADS": "1",
         "spark.python.worker.reuse": "true",
         "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
