@@ -50,9 +50,9 @@ def use_numpy_matmul(nlp: Any) -> int:
     thinc's CPU backend sends its matrix products to the ``blis`` package by default.
     The blis wheel ran at 34 GFLOP/s per core on this project's AMD EPYC machine, where
     numpy's OpenBLAS runs the same products at about 100: the embedding layers and the
-    parser's and NER's input layers, which are most of a spaCy pass, take about 30 % less
-    time, and every tag, parse, lemma and entity came out the same on 168,117 tokens of
-    Timeline17 articles (docs/benchmarks.md). ``NumpyOps(use_blis=False)`` is thinc's
+    parser's and NER's input layers, which are most of a spaCy pass, take a quarter to a
+    third less time, and every tag, parse, lemma and entity came out the same on 446,757
+    tokens of 400 Timeline17 articles (docs/benchmarks.md). ``NumpyOps(use_blis=False)`` is thinc's
     own switch for this; the transition step inside the parser and NER still uses BLIS.
 
     Returns:
