@@ -46,6 +46,15 @@ def datasets_dir() -> Path:
     return DATASETS
 
 
+@pytest.fixture
+def news_texts(seeds_dir: Path, datasets_dir: Path) -> list[str]:
+    """The seed articles and the first 15 full-length Timeline17 articles: texts to compare two spaCy pipelines on."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    with (datasets_dir / "timeline17" / "articles.jsonl").open(encoding="utf-8") as f:
+        texts += [json.loads(line)["text"] for _, line in zip(range(15), f, strict=False)]
+    return texts
+
+
 def write(path: Path, content: str | bytes) -> Path:
     """Write text or bytes, creating parents."""
     path.parent.mkdir(parents=True, exist_ok=True)

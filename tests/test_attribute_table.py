@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from storydesk.attribute_table import AttributeTable, _Unsupported, use_attribute_table
@@ -23,15 +20,6 @@ def _attrs(doc) -> list[tuple]:  # type: ignore[no-untyped-def]
     return [(t.tag_, t.pos_, str(t.morph), t.lemma_, t.dep_, t.head.i) for t in doc]
 
 
-def _texts(seeds: Path, datasets: Path) -> list[str]:
-    """Odd texts, the seed articles and 15 full-length Timeline17 articles."""
-    texts = [TRICKY, "", "   ", "\n", "Whatever."]
-    texts += [p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt"))]
-    with (datasets / "timeline17" / "articles.jsonl").open(encoding="utf-8") as f:
-        texts += [json.loads(line)["text"] for _, line in zip(range(15), f, strict=False)]
-    return texts
-
-
 @pytest.fixture(scope="module")
 def pipelines():  # type: ignore[no-untyped-def]
     spacy = pytest.importorskip("spacy")
@@ -41,10 +29,11 @@ def pipelines():  # type: ignore[no-untyped-def]
     return stock, fast
 
 
-def test_the_table_sets_what_the_ruler_sets(pipelines, seeds_dir: Path, datasets_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_table_sets_what_the_ruler_sets(pipelines, news_texts: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Odd texts, the seed articles and 15 full-length Timeline17 articles."""
     stock, fast = pipelines
     assert "attribute_ruler" not in fast.pipe_names and "attribute_table" in fast.pipe_names
-    texts = _texts(seeds_dir, datasets_dir)
+    texts = [TRICKY, "", "   ", "\n", "Whatever.", *news_texts]
     assert len(texts) == 5 + 5 + 15
     for a, b in zip(stock.pipe(texts), fast.pipe(texts), strict=True):
         assert _attrs(a) == _attrs(b)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from storydesk.nlp import load_nlp, use_numpy_matmul
@@ -33,17 +30,14 @@ def test_every_layer_multiplies_through_numpy() -> None:
     assert all(isinstance(n.ops, NumpyOps) and not n.ops.use_blis for n in layers)
 
 
-def test_the_loaded_pipeline_annotates_as_the_stock_one(seeds_dir: Path, datasets_dir: Path) -> None:
+def test_the_loaded_pipeline_annotates_as_the_stock_one(news_texts: list[str]) -> None:
     """Tags, parse, lemmas, sentences and entities: token by token on the seeds and 15 Timeline17 articles."""
     spacy = pytest.importorskip("spacy")
     stock = spacy.load(MODEL)
     assert not any(getattr(n.ops, "use_blis", True) is False for n in _layers(stock))
-    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
-    with (datasets_dir / "timeline17" / "articles.jsonl").open(encoding="utf-8") as f:
-        texts += [json.loads(line)["text"] for _, line in zip(range(15), f, strict=False)]
-    assert len(texts) == 20
+    assert len(news_texts) == 20
     ents = 0
-    for a, b in zip(stock.pipe(texts), load_nlp(MODEL).pipe(texts), strict=True):
+    for a, b in zip(stock.pipe(news_texts), load_nlp(MODEL).pipe(news_texts), strict=True):
         assert _annotations(a) == _annotations(b)
         ents += len(b.ents)
     assert ents > 500
